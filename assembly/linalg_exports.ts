@@ -1,0 +1,1 @@
+// Linear-algebra exports (filled in by assembly/linalg.ts).
