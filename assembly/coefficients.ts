@@ -34,34 +34,38 @@ import { fmaV } from "./simd";
 }
 
 @inline export function lgammaSeries2V(z: v128): v128 {
-  let p = f64x2.splat(-2.7595228851242334e-10);
-  p = fmaV(p, z, f64x2.splat(5.731367241678862e-10));
-  p = fmaV(p, z, f64x2.splat(-1.1921401405860912e-09));
-  p = fmaV(p, z, f64x2.splat(2.4836745438024785e-09));
-  p = fmaV(p, z, f64x2.splat(-5.183475041970047e-09));
-  p = fmaV(p, z, f64x2.splat(1.0838659214896955e-08));
-  p = fmaV(p, z, f64x2.splat(-2.2711094608943164e-08));
-  p = fmaV(p, z, f64x2.splat(4.7698101693639804e-08));
-  p = fmaV(p, z, f64x2.splat(-1.0043224823968099e-07));
-  p = fmaV(p, z, f64x2.splat(2.1207184805554665e-07));
-  p = fmaV(p, z, f64x2.splat(-4.492469198764566e-07));
-  p = fmaV(p, z, f64x2.splat(9.55141213040742e-07));
-  p = fmaV(p, z, f64x2.splat(-2.039215753801366e-06));
-  p = fmaV(p, z, f64x2.splat(4.374866789907488e-06));
-  p = fmaV(p, z, f64x2.splat(-9.439488275268397e-06));
-  p = fmaV(p, z, f64x2.splat(2.050721277567069e-05));
-  p = fmaV(p, z, f64x2.splat(-4.492623673813314e-05));
-  p = fmaV(p, z, f64x2.splat(9.945751278180853e-05));
-  p = fmaV(p, z, f64x2.splat(-0.00022315475845357939));
-  p = fmaV(p, z, f64x2.splat(0.0005096695247430425));
-  p = fmaV(p, z, f64x2.splat(-0.001192753911703261));
-  p = fmaV(p, z, f64x2.splat(0.0028905103307415234));
-  p = fmaV(p, z, f64x2.splat(-0.007385551028673986));
-  p = fmaV(p, z, f64x2.splat(0.020580808427784546));
-  p = fmaV(p, z, f64x2.splat(-0.0673523010531981));
-  p = fmaV(p, z, f64x2.splat(0.3224670334241132));
-  p = fmaV(p, z, f64x2.splat(0.42278433509846713));
-  return p;
+  const T = memory.data<f64>([0.42278433509846713, 0.3224670334241132, -0.0673523010531981, 0.020580808427784546, -0.007385551028673986, 0.0028905103307415234, -0.001192753911703261, 0.0005096695247430425, -0.00022315475845357939, 9.945751278180853e-05, -4.492623673813314e-05, 2.050721277567069e-05, -9.439488275268397e-06, 4.374866789907488e-06, -2.039215753801366e-06, 9.55141213040742e-07, -4.492469198764566e-07, 2.1207184805554665e-07, -1.0043224823968099e-07, 4.7698101693639804e-08, -2.2711094608943164e-08, 1.0838659214896955e-08, -5.183475041970047e-09, 2.4836745438024785e-09, -1.1921401405860912e-09, 5.731367241678862e-10, -2.7595228851242334e-10]);
+  const z2 = f64x2.mul(z, z);
+  const z4 = f64x2.mul(z2, z2);
+  const z8 = f64x2.mul(z4, z4);
+  const z16 = f64x2.mul(z8, z8);
+  const e0 = fmaV(v128.load64_splat(T, 8), z, v128.load64_splat(T, 0));
+  const e1 = fmaV(v128.load64_splat(T, 24), z, v128.load64_splat(T, 16));
+  const e2 = fmaV(e1, z2, e0);
+  const e3 = fmaV(v128.load64_splat(T, 40), z, v128.load64_splat(T, 32));
+  const e4 = fmaV(v128.load64_splat(T, 56), z, v128.load64_splat(T, 48));
+  const e5 = fmaV(e4, z2, e3);
+  const e6 = fmaV(e5, z4, e2);
+  const e7 = fmaV(v128.load64_splat(T, 72), z, v128.load64_splat(T, 64));
+  const e8 = fmaV(v128.load64_splat(T, 88), z, v128.load64_splat(T, 80));
+  const e9 = fmaV(e8, z2, e7);
+  const e10 = fmaV(v128.load64_splat(T, 104), z, v128.load64_splat(T, 96));
+  const e11 = fmaV(v128.load64_splat(T, 120), z, v128.load64_splat(T, 112));
+  const e12 = fmaV(e11, z2, e10);
+  const e13 = fmaV(e12, z4, e9);
+  const e14 = fmaV(e13, z8, e6);
+  const e15 = fmaV(v128.load64_splat(T, 136), z, v128.load64_splat(T, 128));
+  const e16 = fmaV(v128.load64_splat(T, 152), z, v128.load64_splat(T, 144));
+  const e17 = fmaV(e16, z2, e15);
+  const e18 = fmaV(v128.load64_splat(T, 168), z, v128.load64_splat(T, 160));
+  const e19 = fmaV(v128.load64_splat(T, 184), z, v128.load64_splat(T, 176));
+  const e20 = fmaV(e19, z2, e18);
+  const e21 = fmaV(e20, z4, e17);
+  const e22 = fmaV(v128.load64_splat(T, 200), z, v128.load64_splat(T, 192));
+  const e23 = fmaV(v128.load64_splat(T, 208), z2, e22);
+  const e24 = fmaV(e23, z8, e21);
+  const e25 = fmaV(e24, z16, e14);
+  return e25;
 }
 
 /** The positive root of ψ, split as hi + lo. */
@@ -99,32 +103,36 @@ export const PSI_ROOT_LO: f64 = 9.549995429965697e-17;
 }
 
 @inline export function digammaRootSeriesV(z: v128): v128 {
-  let p = f64x2.splat(5.178575795222081e-05);
-  p = fmaV(p, z, f64x2.splat(-7.569179582195066e-05));
-  p = fmaV(p, z, f64x2.splat(0.0001106337276874741));
-  p = fmaV(p, z, f64x2.splat(-0.00016170622091974803));
-  p = fmaV(p, z, f64x2.splat(0.00023635601564027053));
-  p = fmaV(p, z, f64x2.splat(-0.0003454680251063077));
-  p = fmaV(p, z, f64x2.splat(0.000504953265834602));
-  p = fmaV(p, z, f64x2.splat(-0.0007380709389960052));
-  p = fmaV(p, z, f64x2.splat(0.0010788252019162967));
-  p = fmaV(p, z, f64x2.splat(-0.0015769367714301972));
-  p = fmaV(p, z, f64x2.splat(0.002305126326734928));
-  p = fmaV(p, z, f64x2.splat(-0.003369801655439328));
-  p = fmaV(p, z, f64x2.splat(0.004926781395729853));
-  p = fmaV(p, z, f64x2.splat(-0.007204534386356869));
-  p = fmaV(p, z, f64x2.splat(0.010538791616612175));
-  p = fmaV(p, z, f64x2.splat(-0.01542476590494896));
-  p = fmaV(p, z, f64x2.splat(0.022597648232218104));
-  p = fmaV(p, z, f64x2.splat(-0.03316112647484736));
-  p = fmaV(p, z, f64x2.splat(0.04880428816414311));
-  p = fmaV(p, z, f64x2.splat(-0.07219956125645471));
-  p = fmaV(p, z, f64x2.splat(0.10782405069126237));
-  p = fmaV(p, z, f64x2.splat(-0.16394270544240652));
-  p = fmaV(p, z, f64x2.splat(0.258499760955651));
-  p = fmaV(p, z, f64x2.splat(-0.4427631689835921));
-  p = fmaV(p, z, f64x2.splat(0.9676722454476212));
-  return p;
+  const T = memory.data<f64>([0.9676722454476212, -0.4427631689835921, 0.258499760955651, -0.16394270544240652, 0.10782405069126237, -0.07219956125645471, 0.04880428816414311, -0.03316112647484736, 0.022597648232218104, -0.01542476590494896, 0.010538791616612175, -0.007204534386356869, 0.004926781395729853, -0.003369801655439328, 0.002305126326734928, -0.0015769367714301972, 0.0010788252019162967, -0.0007380709389960052, 0.000504953265834602, -0.0003454680251063077, 0.00023635601564027053, -0.00016170622091974803, 0.0001106337276874741, -7.569179582195066e-05, 5.178575795222081e-05]);
+  const z2 = f64x2.mul(z, z);
+  const z4 = f64x2.mul(z2, z2);
+  const z8 = f64x2.mul(z4, z4);
+  const z16 = f64x2.mul(z8, z8);
+  const e0 = fmaV(v128.load64_splat(T, 8), z, v128.load64_splat(T, 0));
+  const e1 = fmaV(v128.load64_splat(T, 24), z, v128.load64_splat(T, 16));
+  const e2 = fmaV(e1, z2, e0);
+  const e3 = fmaV(v128.load64_splat(T, 40), z, v128.load64_splat(T, 32));
+  const e4 = fmaV(v128.load64_splat(T, 56), z, v128.load64_splat(T, 48));
+  const e5 = fmaV(e4, z2, e3);
+  const e6 = fmaV(e5, z4, e2);
+  const e7 = fmaV(v128.load64_splat(T, 72), z, v128.load64_splat(T, 64));
+  const e8 = fmaV(v128.load64_splat(T, 88), z, v128.load64_splat(T, 80));
+  const e9 = fmaV(e8, z2, e7);
+  const e10 = fmaV(v128.load64_splat(T, 104), z, v128.load64_splat(T, 96));
+  const e11 = fmaV(v128.load64_splat(T, 120), z, v128.load64_splat(T, 112));
+  const e12 = fmaV(e11, z2, e10);
+  const e13 = fmaV(e12, z4, e9);
+  const e14 = fmaV(e13, z8, e6);
+  const e15 = fmaV(v128.load64_splat(T, 136), z, v128.load64_splat(T, 128));
+  const e16 = fmaV(v128.load64_splat(T, 152), z, v128.load64_splat(T, 144));
+  const e17 = fmaV(e16, z2, e15);
+  const e18 = fmaV(v128.load64_splat(T, 168), z, v128.load64_splat(T, 160));
+  const e19 = fmaV(v128.load64_splat(T, 184), z, v128.load64_splat(T, 176));
+  const e20 = fmaV(e19, z2, e18);
+  const e21 = fmaV(e20, z4, e17);
+  const e22 = fmaV(v128.load64_splat(T, 192), z8, e21);
+  const e23 = fmaV(e22, z16, e14);
+  return e23;
 }
 
 /** Σ_{k=1..7} B_{2k}/(2k(2k-1)) w^{k-1}; the lnΓ Stirling correction is (1/t)·this at w = 1/t². */
@@ -140,14 +148,16 @@ export const PSI_ROOT_LO: f64 = 9.549995429965697e-17;
 }
 
 @inline export function lgammaStirlingV(z: v128): v128 {
-  let p = f64x2.splat(0.00641025641025641);
-  p = fmaV(p, z, f64x2.splat(-0.0019175269175269176));
-  p = fmaV(p, z, f64x2.splat(0.0008417508417508417));
-  p = fmaV(p, z, f64x2.splat(-0.0005952380952380953));
-  p = fmaV(p, z, f64x2.splat(0.0007936507936507937));
-  p = fmaV(p, z, f64x2.splat(-0.002777777777777778));
-  p = fmaV(p, z, f64x2.splat(0.08333333333333333));
-  return p;
+  const T = memory.data<f64>([0.08333333333333333, -0.002777777777777778, 0.0007936507936507937, -0.0005952380952380953, 0.0008417508417508417, -0.0019175269175269176, 0.00641025641025641]);
+  const z2 = f64x2.mul(z, z);
+  const z4 = f64x2.mul(z2, z2);
+  const e0 = fmaV(v128.load64_splat(T, 8), z, v128.load64_splat(T, 0));
+  const e1 = fmaV(v128.load64_splat(T, 24), z, v128.load64_splat(T, 16));
+  const e2 = fmaV(e1, z2, e0);
+  const e3 = fmaV(v128.load64_splat(T, 40), z, v128.load64_splat(T, 32));
+  const e4 = fmaV(v128.load64_splat(T, 48), z2, e3);
+  const e5 = fmaV(e4, z4, e2);
+  return e5;
 }
 
 /** Σ_{k=1..8} B_{2k}/(2k) w^{k-1}; the ψ correction is w·this at w = 1/t². */
@@ -164,15 +174,17 @@ export const PSI_ROOT_LO: f64 = 9.549995429965697e-17;
 }
 
 @inline export function digammaStirlingV(z: v128): v128 {
-  let p = f64x2.splat(-0.4432598039215686);
-  p = fmaV(p, z, f64x2.splat(0.08333333333333333));
-  p = fmaV(p, z, f64x2.splat(-0.021092796092796094));
-  p = fmaV(p, z, f64x2.splat(0.007575757575757576));
-  p = fmaV(p, z, f64x2.splat(-0.004166666666666667));
-  p = fmaV(p, z, f64x2.splat(0.003968253968253968));
-  p = fmaV(p, z, f64x2.splat(-0.008333333333333333));
-  p = fmaV(p, z, f64x2.splat(0.08333333333333333));
-  return p;
+  const T = memory.data<f64>([0.08333333333333333, -0.008333333333333333, 0.003968253968253968, -0.004166666666666667, 0.007575757575757576, -0.021092796092796094, 0.08333333333333333, -0.4432598039215686]);
+  const z2 = f64x2.mul(z, z);
+  const z4 = f64x2.mul(z2, z2);
+  const e0 = fmaV(v128.load64_splat(T, 8), z, v128.load64_splat(T, 0));
+  const e1 = fmaV(v128.load64_splat(T, 24), z, v128.load64_splat(T, 16));
+  const e2 = fmaV(e1, z2, e0);
+  const e3 = fmaV(v128.load64_splat(T, 40), z, v128.load64_splat(T, 32));
+  const e4 = fmaV(v128.load64_splat(T, 56), z, v128.load64_splat(T, 48));
+  const e5 = fmaV(e4, z2, e3);
+  const e6 = fmaV(e5, z4, e2);
+  return e6;
 }
 
 /** Σ_{k=1..8} B_{2k} w^{k-1}; the ψ' correction is w/t·this at w = 1/t². */
@@ -189,15 +201,17 @@ export const PSI_ROOT_LO: f64 = 9.549995429965697e-17;
 }
 
 @inline export function trigammaStirlingV(z: v128): v128 {
-  let p = f64x2.splat(-7.092156862745098);
-  p = fmaV(p, z, f64x2.splat(1.1666666666666667));
-  p = fmaV(p, z, f64x2.splat(-0.2531135531135531));
-  p = fmaV(p, z, f64x2.splat(0.07575757575757576));
-  p = fmaV(p, z, f64x2.splat(-0.03333333333333333));
-  p = fmaV(p, z, f64x2.splat(0.023809523809523808));
-  p = fmaV(p, z, f64x2.splat(-0.03333333333333333));
-  p = fmaV(p, z, f64x2.splat(0.16666666666666666));
-  return p;
+  const T = memory.data<f64>([0.16666666666666666, -0.03333333333333333, 0.023809523809523808, -0.03333333333333333, 0.07575757575757576, -0.2531135531135531, 1.1666666666666667, -7.092156862745098]);
+  const z2 = f64x2.mul(z, z);
+  const z4 = f64x2.mul(z2, z2);
+  const e0 = fmaV(v128.load64_splat(T, 8), z, v128.load64_splat(T, 0));
+  const e1 = fmaV(v128.load64_splat(T, 24), z, v128.load64_splat(T, 16));
+  const e2 = fmaV(e1, z2, e0);
+  const e3 = fmaV(v128.load64_splat(T, 40), z, v128.load64_splat(T, 32));
+  const e4 = fmaV(v128.load64_splat(T, 56), z, v128.load64_splat(T, 48));
+  const e5 = fmaV(e4, z2, e3);
+  const e6 = fmaV(e5, z4, e2);
+  return e6;
 }
 
 export const HALF_LOG_2PI: f64 = 0.9189385332046728;
@@ -227,21 +241,24 @@ export const LOG2E: f64 = 1.4426950408889634;
 }
 
 @inline export function expTaylorV(z: v128): v128 {
-  let p = f64x2.splat(1.6059043836821613e-10);
-  p = fmaV(p, z, f64x2.splat(2.08767569878681e-09));
-  p = fmaV(p, z, f64x2.splat(2.505210838544172e-08));
-  p = fmaV(p, z, f64x2.splat(2.755731922398589e-07));
-  p = fmaV(p, z, f64x2.splat(2.7557319223985893e-06));
-  p = fmaV(p, z, f64x2.splat(2.48015873015873e-05));
-  p = fmaV(p, z, f64x2.splat(0.0001984126984126984));
-  p = fmaV(p, z, f64x2.splat(0.001388888888888889));
-  p = fmaV(p, z, f64x2.splat(0.008333333333333333));
-  p = fmaV(p, z, f64x2.splat(0.041666666666666664));
-  p = fmaV(p, z, f64x2.splat(0.16666666666666666));
-  p = fmaV(p, z, f64x2.splat(0.5));
-  p = fmaV(p, z, f64x2.splat(1.0));
-  p = fmaV(p, z, f64x2.splat(1.0));
-  return p;
+  const T = memory.data<f64>([1.0, 1.0, 0.5, 0.16666666666666666, 0.041666666666666664, 0.008333333333333333, 0.001388888888888889, 0.0001984126984126984, 2.48015873015873e-05, 2.7557319223985893e-06, 2.755731922398589e-07, 2.505210838544172e-08, 2.08767569878681e-09, 1.6059043836821613e-10]);
+  const z2 = f64x2.mul(z, z);
+  const z4 = f64x2.mul(z2, z2);
+  const z8 = f64x2.mul(z4, z4);
+  const e0 = fmaV(v128.load64_splat(T, 8), z, v128.load64_splat(T, 0));
+  const e1 = fmaV(v128.load64_splat(T, 24), z, v128.load64_splat(T, 16));
+  const e2 = fmaV(e1, z2, e0);
+  const e3 = fmaV(v128.load64_splat(T, 40), z, v128.load64_splat(T, 32));
+  const e4 = fmaV(v128.load64_splat(T, 56), z, v128.load64_splat(T, 48));
+  const e5 = fmaV(e4, z2, e3);
+  const e6 = fmaV(e5, z4, e2);
+  const e7 = fmaV(v128.load64_splat(T, 72), z, v128.load64_splat(T, 64));
+  const e8 = fmaV(v128.load64_splat(T, 88), z, v128.load64_splat(T, 80));
+  const e9 = fmaV(e8, z2, e7);
+  const e10 = fmaV(v128.load64_splat(T, 104), z, v128.load64_splat(T, 96));
+  const e11 = fmaV(e10, z4, e9);
+  const e12 = fmaV(e11, z8, e6);
+  return e12;
 }
 
 /** R(w)/w with R(w) = Σ_{k≥1} 2w^k/(2k+1): log(1+f) = f - s(f - R(s²)), s = f/(2+f). */
@@ -260,15 +277,18 @@ export const LOG2E: f64 = 1.4426950408889634;
 }
 
 @inline export function logTailV(z: v128): v128 {
-  let p = f64x2.splat(0.09523809523809523);
-  p = fmaV(p, z, f64x2.splat(0.10526315789473684));
-  p = fmaV(p, z, f64x2.splat(0.11764705882352941));
-  p = fmaV(p, z, f64x2.splat(0.13333333333333333));
-  p = fmaV(p, z, f64x2.splat(0.15384615384615385));
-  p = fmaV(p, z, f64x2.splat(0.18181818181818182));
-  p = fmaV(p, z, f64x2.splat(0.2222222222222222));
-  p = fmaV(p, z, f64x2.splat(0.2857142857142857));
-  p = fmaV(p, z, f64x2.splat(0.4));
-  p = fmaV(p, z, f64x2.splat(0.6666666666666666));
-  return p;
+  const T = memory.data<f64>([0.6666666666666666, 0.4, 0.2857142857142857, 0.2222222222222222, 0.18181818181818182, 0.15384615384615385, 0.13333333333333333, 0.11764705882352941, 0.10526315789473684, 0.09523809523809523]);
+  const z2 = f64x2.mul(z, z);
+  const z4 = f64x2.mul(z2, z2);
+  const z8 = f64x2.mul(z4, z4);
+  const e0 = fmaV(v128.load64_splat(T, 8), z, v128.load64_splat(T, 0));
+  const e1 = fmaV(v128.load64_splat(T, 24), z, v128.load64_splat(T, 16));
+  const e2 = fmaV(e1, z2, e0);
+  const e3 = fmaV(v128.load64_splat(T, 40), z, v128.load64_splat(T, 32));
+  const e4 = fmaV(v128.load64_splat(T, 56), z, v128.load64_splat(T, 48));
+  const e5 = fmaV(e4, z2, e3);
+  const e6 = fmaV(e5, z4, e2);
+  const e7 = fmaV(v128.load64_splat(T, 72), z, v128.load64_splat(T, 64));
+  const e8 = fmaV(e7, z8, e6);
+  return e8;
 }

@@ -52,19 +52,19 @@ export function expS(x: f64): f64 {
   return p * reinterpret<f64>((n1 + 1023) << 52) * reinterpret<f64>((n2 + 1023) << 52);
 }
 
-export function expV(x: v128): v128 {
-  const xc = f64x2.min(f64x2.max(x, splat(-746.0)), splat(710.0));
+@inline export function expV(x: v128): v128 {
+  // pmin/pmax are single instructions and still pass NaN through (the comparison is false).
+  const xc = f64x2.pmin(f64x2.pmax(x, splat(-746.0)), splat(710.0));
   const kk = fmaV(xc, splat(LOG2E), splat(ROUND_MAGIC));
   const n = f64x2.sub(kk, splat(ROUND_MAGIC));
   const r = fmaV(f64x2.neg(n), splat(LN2_LO), fmaV(f64x2.neg(n), splat(LN2_HI), xc));
   const p = expTaylorV(r);
-  const ni = i64x2.sub(kk, i64x2.splat(ROUND_MAGIC_BITS));
-  const n1 = i64x2.shr_s(ni, 1);
-  const n2 = i64x2.sub(ni, n1);
-  const bias = i64x2.splat(1023);
-  const s1 = i64x2.shl(i64x2.add(n1, bias), 52);
-  const s2 = i64x2.shl(i64x2.add(n2, bias), 52);
-  return f64x2.mul(f64x2.mul(p, s1), s2);
+  // n + 2048 > 0, so floor(n/2) + 1023 = ((n + 2048) >>> 1) − 1 needs only a logical shift (wasm's
+  // i64x2.shr_s has no single x64 instruction).
+  const nb = i64x2.sub(kk, i64x2.splat(ROUND_MAGIC_BITS - 2048));
+  const e1 = i64x2.sub(i64x2.shr_u(nb, 1), i64x2.splat(1));
+  const e2 = i64x2.sub(nb, i64x2.add(e1, i64x2.splat(2048 - 1023 - 1023)));
+  return f64x2.mul(f64x2.mul(p, i64x2.shl(e1, 52)), i64x2.shl(e2, 52));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -99,12 +99,17 @@ export function logS(x: f64): f64 {
   return e * LN2_HI + (f - (hfsq - (s * (hfsq + R) + e * LN2_LO)));
 }
 
-export function logV(x: v128): v128 {
+@inline export function logV(x: v128): v128 {
   // Unusual lanes (zero, negative, subnormal, Inf, NaN) go to the scalar form.
   const ok = v128.and(f64x2.ge(x, splat(DBL_MIN)), f64x2.lt(x, splat(Infinity)));
   if (!allTrue(ok)) {
     return pair(logS(f64x2.extract_lane(x, 0)), logS(f64x2.extract_lane(x, 1)));
   }
+  return logCoreV(x);
+}
+
+/** ln x for lanes known to be positive, normal and finite (no checks: callers guarantee it). */
+@inline function logCoreV(x: v128): v128 {
   const ei = i64x2.sub(i64x2.shr_u(x, 52), i64x2.splat(1023));
   let m = v128.or(v128.and(x, i64x2.splat(0x000FFFFFFFFFFFFF)), i64x2.splat(0x3FF0000000000000));
   const big = f64x2.gt(m, splat(SQRT2));
@@ -128,14 +133,20 @@ export function log1pS(u: f64): f64 {
   return logS(w) + (u - (w - 1.0)) / w;
 }
 
-export function log1pV(u: v128): v128 {
+@inline export function log1pV(u: v128): v128 {
   const w = f64x2.add(splat(1.0), u);
   const ok = v128.and(f64x2.gt(w, splat(0.0)), f64x2.lt(w, splat(Infinity)));
   if (!allTrue(ok)) {
     return pair(log1pS(f64x2.extract_lane(u, 0)), log1pS(f64x2.extract_lane(u, 1)));
   }
+  return log1pCoreV(u);
+}
+
+/** ln(1+u) for lanes with 1+u positive, normal and finite (no checks). */
+@inline function log1pCoreV(u: v128): v128 {
+  const w = f64x2.add(splat(1.0), u);
   const c = f64x2.div(f64x2.sub(u, f64x2.sub(w, splat(1.0))), w);
-  return f64x2.add(logV(w), c);
+  return f64x2.add(logCoreV(w), c);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -147,7 +158,7 @@ export function sigmoidS(x: f64): f64 {
   return x >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 
-export function sigmoidV(x: v128): v128 {
+@inline export function sigmoidV(x: v128): v128 {
   const e = expV(f64x2.neg(f64x2.abs(x)));
   const inv = f64x2.div(splat(1.0), f64x2.add(splat(1.0), e));
   return select(inv, f64x2.mul(e, inv), f64x2.ge(x, splat(0.0)));
@@ -163,7 +174,7 @@ export function logitS(p: f64): f64 {
   return p < 0.25 ? logS(p / q) : log1pS((2.0 * p - 1.0) / q);
 }
 
-export function logitV(p: v128): v128 {
+@inline export function logitV(p: v128): v128 {
   const ok = v128.and(f64x2.gt(p, splat(0.0)), f64x2.lt(p, splat(1.0)));
   if (!allTrue(ok)) {
     return pair(logitS(f64x2.extract_lane(p, 0)), logitS(f64x2.extract_lane(p, 1)));
@@ -182,7 +193,7 @@ export function log1pexpS(x: f64): f64 {
   return max(x, 0.0) + log1pS(expS(-abs(x)));
 }
 
-export function log1pexpV(x: v128): v128 {
+@inline export function log1pexpV(x: v128): v128 {
   const r = f64x2.add(f64x2.max(x, splat(0.0)), log1pV(expV(f64x2.neg(f64x2.abs(x)))));
   // x = +Inf: max(x,0) = Inf and log1p(e^-Inf) = 0, so r = Inf already; NaN propagates.
   return r;
@@ -193,16 +204,15 @@ export function log1pexpV(x: v128): v128 {
 
 /**
  * lnΓ(x) for x > 0.
- * - x < 3.5: lnΓ(2+z) = z·L(z) (series about 2, |z| ≤ ½), with z = x−2; or z = x−3 and
- *   +ln(x−1); or z = x−1 and −ln x; or z = x and −ln(x(1+x)). This keeps full relative accuracy
- *   at the zeros x = 1 and x = 2, and avoids the shifted Stirling form where lnΓ is small.
- * - x ≥ 3.5: Stirling at t = x (x ≥ 10) or t = x+8 minus ln(x(x+1)…(x+7)).
+ * - 0.5 ≤ x < 3.5: lnΓ(2+z) = z·L(z) (series about 2, |z| ≤ ½), with z = x−2; or z = x−3 and
+ *   +ln(x−1); or z = x−1 and −ln x. This keeps full relative accuracy at the zeros x = 1 and
+ *   x = 2, and avoids the shifted Stirling form where |lnΓ| < 1.
+ * - otherwise: Stirling at t = x (x ≥ 10) or t = x+8 minus ln(x(x+1)…(x+7)).
  * x = 0 gives +Inf; x < 0 gives NaN (outside the domain); +Inf gives +Inf.
  */
 export function lgammaS(x: f64): f64 {
   if (!(x >= 0)) return NaN;
-  if (x < 3.5) {
-    if (x < 0.5) return x * lgammaSeries2(x) - logS(x * (1.0 + x));
+  if (x < 3.5 && x >= 0.5) {
     if (x < 1.5) {
       const z = x - 1.0;
       return z * lgammaSeries2(z) - logS(x);
@@ -215,6 +225,7 @@ export function lgammaS(x: f64): f64 {
     return z * lgammaSeries2(z) + logS(x - 1.0);
   }
   if (x == Infinity) return Infinity;
+  if (x == 0) return Infinity;
   let t = x;
   let lp: f64 = 0;
   if (x < 10.0) {
@@ -227,18 +238,18 @@ export function lgammaS(x: f64): f64 {
 }
 
 @inline function lgammaNearV(x: v128): v128 {
-  const lt05 = f64x2.lt(x, splat(0.5));
   const lt15 = f64x2.lt(x, splat(1.5));
   const lt25 = f64x2.lt(x, splat(2.5));
-  // z = x − round(x) shifted into [−½, ½); the recurrence term is −ln(x(1+x)), −ln x, 0 or +ln(x−1).
-  const z = f64x2.sub(x, select(splat(0.0), select(splat(1.0), select(splat(2.0), splat(3.0), lt25), lt15), lt05));
-  const arg = select(
-    f64x2.mul(x, f64x2.add(splat(1.0), x)),
-    select(x, select(splat(1.0), f64x2.sub(x, splat(1.0)), lt25), lt15),
-    lt05,
-  );
-  const sign = select(splat(-1.0), splat(1.0), lt25);
-  return fmaV(sign, logV(arg), f64x2.mul(z, lgammaSeries2V(z)));
+  // z = x − round(x) in [−½, ½); the recurrence term is −ln x, 0 or +ln(x−1).
+  const z = f64x2.sub(x, select(splat(1.0), select(splat(2.0), splat(3.0), lt25), lt15));
+  const arg = select(x, select(splat(1.0), f64x2.sub(x, splat(1.0)), lt25), lt15);
+  const sign = select(splat(-1.0), splat(1.0), lt15);
+  return fmaV(sign, logCoreV(arg), f64x2.mul(z, lgammaSeries2V(z)));
+}
+
+/** Lanes where lgamma uses the series about 2: [0.5, 3.5). */
+@inline function lgammaNearMask(x: v128): v128 {
+  return v128.and(f64x2.ge(x, splat(0.5)), f64x2.lt(x, splat(3.5)));
 }
 
 @inline function lgammaFarV(x: v128): v128 {
@@ -252,12 +263,12 @@ export function lgammaS(x: f64): f64 {
     const p45 = f64x2.mul(f64x2.add(x, splat(4.0)), f64x2.add(x, splat(5.0)));
     const p67 = f64x2.mul(f64x2.add(x, splat(6.0)), f64x2.add(x, splat(7.0)));
     const p = f64x2.mul(f64x2.mul(p01, p23), f64x2.mul(p45, p67));
-    lp = select(logV(select(p, splat(1.0), small)), splat(0.0), small);
+    lp = select(logCoreV(select(p, splat(1.0), small)), splat(0.0), small);
     t = select(f64x2.add(x, splat(8.0)), x, small);
   }
   const it = f64x2.div(splat(1.0), t);
   const corr = fmaV(it, lgammaStirlingV(f64x2.mul(it, it)), splat(HALF_LOG_2PI));
-  const main = fnmaSub(f64x2.sub(t, splat(0.5)), logV(t), t);
+  const main = fnmaSub(f64x2.sub(t, splat(0.5)), logCoreV(t), t);
   return f64x2.sub(f64x2.add(main, corr), lp);
 }
 
@@ -267,12 +278,13 @@ export function lgammaS(x: f64): f64 {
 }
 
 export function lgammaV(x: v128): v128 {
-  // Unusual lanes: x ≤ 0, NaN, and x ≥ 1e300 where (t−½)ln t may overflow early.
-  const ok = v128.and(f64x2.gt(x, splat(0.0)), f64x2.lt(x, splat(1e300)));
+  // Unusual lanes: x < 1e-300 (keeps the shift product normal for the unchecked log), NaN, and
+  // x ≥ 1e300 where (t−½)ln t may overflow early.
+  const ok = v128.and(f64x2.ge(x, splat(1e-300)), f64x2.lt(x, splat(1e300)));
   if (!allTrue(ok)) {
     return pair(lgammaS(f64x2.extract_lane(x, 0)), lgammaS(f64x2.extract_lane(x, 1)));
   }
-  const near = f64x2.lt(x, splat(3.5));
+  const near = lgammaNearMask(x);
   if (!anyTrue(near)) return lgammaFarV(x);
   if (allTrue(near)) return lgammaNearV(x);
   return select(lgammaNearV(x), lgammaFarV(x), near);
@@ -332,7 +344,7 @@ export function digammaS(x: f64): f64 {
   }
   const it = f64x2.div(splat(1.0), t);
   const w = f64x2.mul(it, it);
-  const r = fnmaV2(w, digammaStirlingV(w), fnmaV2(splat(0.5), it, logV(t)));
+  const r = fnmaV2(w, digammaStirlingV(w), fnmaV2(splat(0.5), it, logCoreV(t)));
   return f64x2.sub(r, sum);
 }
 
@@ -456,7 +468,7 @@ export function lgammaDiffS(a: f64, k: f64): f64 {
     fi = f64x2.add(fi, two);
   }
   if (i < kmax) p0 = f64x2.mul(p0, select(ai, one, f64x2.lt(fi, k)));
-  return logV(f64x2.mul(p0, p1));
+  return logCoreV(f64x2.mul(p0, p1));
 }
 
 @inline function lgammaDiffAsymV(a: v128, k: v128): v128 {
@@ -471,7 +483,7 @@ export function lgammaDiffS(a: f64, k: f64): f64 {
       ai = f64x2.add(ai, splat(1.0));
       p = f64x2.mul(p, ai);
     }
-    shift = select(logV(select(p, splat(1.0), sh)), splat(0.0), sh);
+    shift = select(logCoreV(select(p, splat(1.0), sh)), splat(0.0), sh);
     a1 = select(f64x2.add(a, splat(10.0)), a, sh);
     k1 = select(f64x2.sub(k, splat(10.0)), k, sh);
   }
@@ -482,15 +494,16 @@ export function lgammaDiffS(a: f64, k: f64): f64 {
     f64x2.mul(inn, lgammaStirlingV(f64x2.mul(inn, inn))),
     f64x2.mul(ia, lgammaStirlingV(f64x2.mul(ia, ia))),
   );
-  const t1 = f64x2.mul(f64x2.sub(a1, splat(0.5)), log1pV(f64x2.mul(k1, ia)));
-  const t2 = f64x2.mul(k1, f64x2.sub(logV(n), splat(1.0)));
+  const t1 = f64x2.mul(f64x2.sub(a1, splat(0.5)), log1pCoreV(f64x2.mul(k1, ia)));
+  const t2 = f64x2.mul(k1, f64x2.sub(logCoreV(n), splat(1.0)));
   return f64x2.add(f64x2.add(t1, t2), f64x2.add(s, shift));
 }
 
 export function lgammaDiffV(a: v128, k: v128): v128 {
-  // Unusual lanes: a ≤ 0, a or k infinite or NaN, k < 0.
+  // Unusual lanes: a < 1e-300 (keeps the product normal for the unchecked log), a or k infinite
+  // or NaN, k < 0.
   const ok = v128.and(
-    v128.and(f64x2.gt(a, splat(0.0)), f64x2.lt(a, splat(Infinity))),
+    v128.and(f64x2.ge(a, splat(1e-300)), f64x2.lt(a, splat(Infinity))),
     v128.and(f64x2.ge(k, splat(0.0)), f64x2.lt(k, splat(Infinity))),
   );
   if (!allTrue(ok)) {
@@ -594,7 +607,7 @@ export function digammaDiffS(a: f64, k: f64): f64 {
   const wa = f64x2.mul(ia, ia);
   const wn = f64x2.mul(inn, inn);
   const T = f64x2.sub(f64x2.mul(wn, digammaStirlingV(wn)), f64x2.mul(wa, digammaStirlingV(wa)));
-  const r = log1pV(f64x2.mul(k1, ia));
+  const r = log1pCoreV(f64x2.mul(k1, ia));
   const half = f64x2.mul(f64x2.mul(splat(0.5), k1), f64x2.mul(ia, inn));
   return f64x2.add(f64x2.sub(f64x2.add(r, half), T), shift);
 }
@@ -852,15 +865,60 @@ export function digammaDiffArrayScalar(pa: usize, pk: usize, py: usize, n: i32):
   }
 }
 
+/**
+ * lnΓ(x) and ψ(x) of one pair, stored at plg and pdg. Shares what both need: the shift
+ * t = x+8 with P = Π_{i<8}(x+i) (ψ's sum Σ 1/(x+i) is num/P), ln t and 1/t.
+ */
+@inline function lgammaDigammaStoreV(x: v128, plg: usize, pdg: usize): void {
+  const ok = v128.and(f64x2.ge(x, splat(1e-6)), f64x2.lt(x, splat(1e300)));
+  if (!allTrue(ok)) {
+    const x0 = f64x2.extract_lane(x, 0);
+    const x1 = f64x2.extract_lane(x, 1);
+    v128.store(plg, pair(lgammaS(x0), lgammaS(x1)));
+    v128.store(pdg, pair(digammaS(x0), digammaS(x1)));
+    return;
+  }
+  const small = f64x2.lt(x, splat(10.0));
+  let t = x;
+  let lp = splat(0.0);
+  let sum = splat(0.0);
+  if (anyTrue(small)) {
+    let num = splat(0.0);
+    let den = splat(1.0);
+    let xi = x;
+    for (let i = 0; i < 8; i++) {
+      num = fmaV(num, xi, den);
+      den = f64x2.mul(den, xi);
+      xi = f64x2.add(xi, splat(1.0));
+    }
+    lp = select(logCoreV(select(den, splat(1.0), small)), splat(0.0), small);
+    sum = select(f64x2.div(num, den), splat(0.0), small);
+    t = select(xi, x, small);
+  }
+  const lnt = logCoreV(t);
+  const it = f64x2.div(splat(1.0), t);
+  const w = f64x2.mul(it, it);
+  const corr = fmaV(it, lgammaStirlingV(w), splat(HALF_LOG_2PI));
+  let lg = f64x2.sub(f64x2.add(fnmaSub(f64x2.sub(t, splat(0.5)), lnt, t), corr), lp);
+  let dg = f64x2.sub(fnmaV2(w, digammaStirlingV(w), fnmaV2(splat(0.5), it, lnt)), sum);
+  const near = lgammaNearMask(x);
+  if (anyTrue(near)) {
+    lg = select(lgammaNearV(x), lg, near);
+    const d = f64x2.sub(f64x2.sub(x, splat(PSI_ROOT_HI)), splat(PSI_ROOT_LO));
+    const root = f64x2.lt(f64x2.abs(d), splat(0.25));
+    if (anyTrue(root)) dg = select(f64x2.mul(d, digammaRootSeriesV(d)), dg, root);
+  }
+  v128.store(plg, lg);
+  v128.store(pdg, dg);
+}
+
 /** lnΓ and ψ of the same n inputs in one pass (what a likelihood and its gradient need). */
 export function lgammaDigammaArray(px: usize, plg: usize, pdg: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     for (; i + 1 < n; i += 2) {
       const o = <usize>i << 3;
-      const x = v128.load(px + o);
-      v128.store(plg + o, lgammaV(x));
-      v128.store(pdg + o, digammaV(x));
+      lgammaDigammaStoreV(v128.load(px + o), plg + o, pdg + o);
     }
   }
   for (; i < n; i++) {

@@ -23,17 +23,54 @@ def f(v):
     return repr(float(v))
 
 
+def estrin(coefs):
+    """f64x2 evaluation of Σ coefs[i] z^i by Estrin's scheme: pairs c0 + c1·z combined with z²,
+    z⁴, … so the dependency chain has depth ~2·log2(n) instead of n (the vector kernels are
+    latency-bound with Horner). Emitted depth-first so that few values are live at once (V8
+    spills to the stack otherwise)."""
+    n = len(coefs)
+    levels = max(1, (n - 1).bit_length())
+    lines = [f'  const T = memory.data<f64>([{", ".join(f(c) for c in coefs)}]);']
+    # Coefficients are loaded from a static table with load64_splat: materialising a v128
+    # constant in the instruction stream costs V8 several instructions per use.
+    lines += ['  const z2 = f64x2.mul(z, z);']
+    for l in range(2, levels):
+        lines.append(f'  const z{2 ** l} = f64x2.mul(z{2 ** (l - 1)}, z{2 ** (l - 1)});')
+    counter = [0]
+
+    def power(l):
+        return 'z' if l == 0 else f'z{2 ** l}'
+
+    def build(lo, size):
+        """Emit Σ_{i<size} coefs[lo+i] z^i (size a power of two) and return its name."""
+        if lo >= n:
+            return None
+        if size == 1:
+            return f'v128.load64_splat(T, {8 * lo})'
+        half = size // 2
+        a = build(lo, half)
+        b = build(lo + half, half)
+        if b is None:
+            return a
+        l = half.bit_length() - 1
+        name = f'e{counter[0]}'
+        counter[0] += 1
+        lines.append(f'  const {name} = fmaV({b}, {power(l)}, {a});')
+        return name
+
+    top = build(0, 1 << levels)
+    lines.append(f'  return {top};')
+    return lines
+
+
 def horner(name, coefs, var='z'):
-    """Scalar and f64x2 Horner evaluations of Σ coefs[i] var^i."""
+    """Scalar Horner and f64x2 Estrin evaluations of Σ coefs[i] var^i."""
     n = len(coefs) - 1
     s = [f'@inline export function {name}(z: f64): f64 {{', f'  let p: f64 = {f(coefs[n])};']
     for c in reversed(coefs[:n]):
         s.append(f'  p = p * z + {f(c)};')
     s.append('  return p;\n}')
-    v = [f'@inline export function {name}V(z: v128): v128 {{', f'  let p = f64x2.splat({f(coefs[n])});']
-    for c in reversed(coefs[:n]):
-        v.append(f'  p = fmaV(p, z, f64x2.splat({f(c)}));')
-    v.append('  return p;\n}')
+    v = [f'@inline export function {name}V(z: v128): v128 {{'] + estrin(coefs) + ['}']
     return '\n'.join(s) + '\n\n' + '\n'.join(v) + '\n'
 
 
