@@ -27,10 +27,10 @@ const SQRT2: f64 = 1.4142135623730951;
 // 1.5·2^52: adding it to |v| < 2^51 rounds v to an integer held in the low mantissa bits.
 const ROUND_MAGIC: f64 = 6755399441055744.0;
 const ROUND_MAGIC_BITS: i64 = 0x4338000000000000;
-// Below this argument the count differences use the product/sum over k terms; above it, the
-// asymptotic expansions. 16 keeps the product below 1e272 for a ≤ 1e17.
-const SMALL_K: f64 = 16.0;
-const SMALL_K_MAX_A: f64 = 1e17;
+// Up to this k the count differences use the product/sum over k terms; above it, the asymptotic
+// expansions. With a ≤ 1e12 the product of 24 factors stays below 1e289.
+const SMALL_K: f64 = 24.0;
+const SMALL_K_MAX_A: f64 = 1e12;
 
 // ---------------------------------------------------------------------------------------------
 // exp
@@ -419,7 +419,7 @@ export function trigammaV(x: v128): v128 {
 
 /**
  * lnΓ(a+k) − lnΓ(a), a > 0, integer k ≥ 0.
- * - k ≤ 16 and a ≤ 1e17: ln Π_{i<k}(a+i), one log.
+ * - k ≤ 24 and a ≤ 1e12: ln Π_{i<k}(a+i), one log.
  * - otherwise, with (a', k') = (a+10, k−10) and the shift's ln Π_{i<10}(a+i) when a < 10:
  *   (a'−½)·log1p(k'/a') + k'(ln(a+k) − 1) + S(a+k) − S(a'), S the Stirling correction. Written
  *   this way nothing cancels when k ≪ a, unlike a difference of two lnΓ values.
@@ -451,24 +451,26 @@ export function lgammaDiffS(a: f64, k: f64): f64 {
   return (a1 - 0.5) * log1pS(k1 / a1) + k1 * (logS(n) - 1.0) + s + shift;
 }
 
+/**
+ * ln Π_{i<k}(a+i) over pairs of factors: (a+2j)(a+2j+1) = t² + t with t = a+2j, one multiply-add
+ * per pair; lanes past their own k multiply by 1; an odd k adds the factor a+k−1 at the end.
+ */
 @inline function lgammaDiffProductV(a: v128, k: v128): v128 {
   const kmax = max(f64x2.extract_lane(k, 0), f64x2.extract_lane(k, 1));
-  let p0 = splat(1.0);
-  let p1 = splat(1.0);
-  let ai = a;
-  let fi = splat(0.0);
   const one = splat(1.0);
   const two = splat(2.0);
-  let i: f64 = 0;
-  // Two independent products halve the multiply latency chain.
-  for (; i + 1 < kmax; i += 2) {
-    p0 = f64x2.mul(p0, select(ai, one, f64x2.lt(fi, k)));
-    p1 = f64x2.mul(p1, select(f64x2.add(ai, one), one, f64x2.lt(f64x2.add(fi, one), k)));
-    ai = f64x2.add(ai, two);
-    fi = f64x2.add(fi, two);
+  let p = one;
+  let t = a;
+  // Pair j (t = a+2j) is complete when 2j+1 < k, i.e. t < a+k−1; the values are whole numbers
+  // apart, so comparing with a+k−1.5 is safe against rounding in a+2j.
+  const lim = f64x2.sub(f64x2.add(a, k), splat(1.5));
+  for (let j: f64 = 1; j < kmax; j += 2) {
+    p = f64x2.mul(p, select(fmaV(t, t, t), one, f64x2.lt(t, lim)));
+    t = f64x2.add(t, two);
   }
-  if (i < kmax) p0 = f64x2.mul(p0, select(ai, one, f64x2.lt(fi, k)));
-  return logCoreV(f64x2.mul(p0, p1));
+  const odd = f64x2.ne(f64x2.floor(f64x2.mul(k, splat(0.5))), f64x2.mul(k, splat(0.5)));
+  p = f64x2.mul(p, select(f64x2.add(a, f64x2.sub(k, one)), one, odd));
+  return logCoreV(p);
 }
 
 @inline function lgammaDiffAsymV(a: v128, k: v128): v128 {
@@ -520,7 +522,7 @@ export function lgammaDiffV(a: v128, k: v128): v128 {
 
 /**
  * ψ(a+k) − ψ(a) = Σ_{i<k} 1/(a+i), a > 0, integer k ≥ 0.
- * - k ≤ 16 and a ≤ 1e17: the sum, accumulated as one fraction (one division).
+ * - k ≤ 24 and a ≤ 1e12: the sum, accumulated as one fraction (one division).
  * - otherwise, shifted as for lgammaDiffS: log1p(k'/a') + k'/(2a'(a+k)) − [T(a+k) − T(a')] plus
  *   the shift's Σ_{i<10} 1/(a+i), where T(t) = Σ B_{2j}/(2j t^{2j}).
  * k = 0 gives 0; a ≤ 0 or NaN gives NaN; a = +Inf gives 0.
@@ -564,22 +566,30 @@ export function digammaDiffS(a: f64, k: f64): f64 {
   return log1pS(k1 * ia) + 0.5 * k1 * ia * inn - T + shift;
 }
 
+/**
+ * Σ_{i<k} 1/(a+i) over pairs: 1/t + 1/(t+1) = (2t+1)/(t² + t), accumulated as one fraction
+ * num/den (one division at the end); an odd k adds 1/(a+k−1).
+ */
 @inline function digammaDiffSumV(a: v128, k: v128): v128 {
   const kmax = max(f64x2.extract_lane(k, 0), f64x2.extract_lane(k, 1));
-  let num = splat(0.0);
-  let den = splat(1.0);
-  let ai = a;
-  let fi = splat(0.0);
   const one = splat(1.0);
-  for (let i: f64 = 0; i < kmax; i++) {
-    const live = f64x2.lt(fi, k);
+  const two = splat(2.0);
+  let num = splat(0.0);
+  let den = one;
+  let t = a;
+  const lim = f64x2.sub(f64x2.add(a, k), splat(1.5));
+  for (let j: f64 = 1; j < kmax; j += 2) {
+    const live = f64x2.lt(t, lim);
+    const q = select(fmaV(t, t, t), one, live);
     // Lanes past their own k keep num/den unchanged (multiply by 1, add 0).
-    const t = select(ai, one, live);
-    num = fmaV(num, t, v128.and(den, live));
-    den = f64x2.mul(den, t);
-    ai = f64x2.add(ai, one);
-    fi = f64x2.add(fi, one);
+    num = fmaV(num, q, v128.and(f64x2.mul(den, f64x2.add(t, f64x2.add(t, one))), live));
+    den = f64x2.mul(den, q);
+    t = f64x2.add(t, two);
   }
+  const odd = f64x2.ne(f64x2.floor(f64x2.mul(k, splat(0.5))), f64x2.mul(k, splat(0.5)));
+  const last = select(f64x2.add(a, f64x2.sub(k, one)), one, odd);
+  num = fmaV(num, last, v128.and(den, odd));
+  den = f64x2.mul(den, last);
   return f64x2.div(num, den);
 }
 
