@@ -17,16 +17,16 @@ for (const target of ['simd', 'relaxed', 'scalar']) {
   run(bin('asc'), ['--config', 'asconfig.json', '--target', target, '--disableWarning', '112']);
 }
 if (!only) {
-  const entries = ['src/index.ts'];
-  if (existsSync(join(root, 'src/cli/main.ts'))) entries.push('src/cli/main.ts');
+  const entries = ['index=src/index.ts'];
+  if (existsSync(join(root, 'src/cli/main.ts'))) entries.push('cli=src/cli/main.ts');
   run(bin('esbuild'), [
     ...entries,
     '--bundle',
+    '--splitting',
     '--format=esm',
     '--platform=neutral',
     '--target=es2022',
     '--outdir=dist',
-    '--entry-names=[name]',
     '--external:node:*',
     '--main-fields=module,main',
     '--log-level=warning',

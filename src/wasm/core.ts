@@ -107,7 +107,7 @@ async function readBinary(file: string): Promise<Uint8Array> {
 /** Whether the host compiles relaxed SIMD (Node 20 does not without a flag; current browsers do). */
 function hostHasRelaxedSimd(bytes: Uint8Array): boolean {
   try {
-    return WebAssembly.validate(bytes);
+    return WebAssembly.validate(bytes as BufferSource);
   } catch {
     return false;
   }

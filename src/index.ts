@@ -1,0 +1,13 @@
+/**
+ * latentwasm: latent-variable models for count and continuous data with a WebAssembly SIMD core.
+ *
+ *   import { init, special, optim, linalg } from 'latentwasm';
+ *   await init();                       // loads the best binary this host compiles, once
+ *   special.lgamma(new Float64Array([0.5, 10]));
+ */
+export { init, loadCore, getCore, Core } from './wasm/core.js';
+export type { InitOptions, SimdMode, SimdLevel } from './wasm/core.js';
+export { Workspace, WasmArray } from './wasm/workspace.js';
+export { Heap, WASM32_MAX_BYTES } from './wasm/heap.js';
+export * as special from './special.js';
+export * from './errors.js';
