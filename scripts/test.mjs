@@ -15,11 +15,14 @@ if (!wasm.every(existsSync)) {
   }
 }
 const pattern = process.argv[2] ? `${process.argv[2]}.*\\.test\\.ts$` : '\\.test\\.ts$';
-const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'node_modules', 'uvu', 'bin.js'), 'test', pattern], {
+// Relaxed SIMD is enabled so that its binary is tested too; a test checks in a child process
+// without the flag that Node 20 falls back to baseline SIMD.
+const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', join(root, 'node_modules', 'uvu', 'bin.js'), 'test', pattern], {
   cwd: root,
   encoding: 'utf8',
   stdio: ['ignore', 'pipe', 'inherit'],
   maxBuffer: 256 * 1024 * 1024,
+  env: { ...process.env, NO_COLOR: '1' },
 });
 process.stdout.write(r.stdout ?? '');
 const num = (label) => Number((r.stdout ?? '').match(new RegExp(`${label}:\\s+(\\d+)`))?.[1] ?? NaN);
