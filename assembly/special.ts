@@ -32,6 +32,22 @@ const ROUND_MAGIC_BITS: i64 = 0x4338000000000000;
 const SMALL_K: f64 = 24.0;
 const SMALL_K_MAX_A: f64 = 1e12;
 
+// Lanes outside a vector path's domain (zero, negative, subnormal where it matters, Inf, NaN)
+// are recomputed by the scalar form; the vector path runs on a safe stand-in value there. So each
+// lane's result depends only on its own input, never on its neighbour or its position in an array.
+
+@inline function patch1(r: v128, ok: v128, x: v128, f: (x: f64) => f64): v128 {
+  if (i64x2.extract_lane(ok, 0) == 0) r = f64x2.replace_lane(r, 0, f(f64x2.extract_lane(x, 0)));
+  if (i64x2.extract_lane(ok, 1) == 0) r = f64x2.replace_lane(r, 1, f(f64x2.extract_lane(x, 1)));
+  return r;
+}
+
+@inline function patch2(r: v128, ok: v128, a: v128, k: v128, f: (a: f64, k: f64) => f64): v128 {
+  if (i64x2.extract_lane(ok, 0) == 0) r = f64x2.replace_lane(r, 0, f(f64x2.extract_lane(a, 0), f64x2.extract_lane(k, 0)));
+  if (i64x2.extract_lane(ok, 1) == 0) r = f64x2.replace_lane(r, 1, f(f64x2.extract_lane(a, 1), f64x2.extract_lane(k, 1)));
+  return r;
+}
+
 // ---------------------------------------------------------------------------------------------
 // exp
 
@@ -102,9 +118,11 @@ export function logS(x: f64): f64 {
 @inline export function logV(x: v128): v128 {
   // Unusual lanes (zero, negative, subnormal, Inf, NaN) go to the scalar form.
   const ok = v128.and(f64x2.ge(x, splat(DBL_MIN)), f64x2.lt(x, splat(Infinity)));
-  if (!allTrue(ok)) {
-    return pair(logS(f64x2.extract_lane(x, 0)), logS(f64x2.extract_lane(x, 1)));
-  }
+  const r = logFastV(select(x, splat(1.0), ok));
+  return allTrue(ok) ? r : patch1(r, ok, x, logS);
+}
+
+@inline function logFastV(x: v128): v128 {
   return logCoreV(x);
 }
 
@@ -136,9 +154,11 @@ export function log1pS(u: f64): f64 {
 @inline export function log1pV(u: v128): v128 {
   const w = f64x2.add(splat(1.0), u);
   const ok = v128.and(f64x2.gt(w, splat(0.0)), f64x2.lt(w, splat(Infinity)));
-  if (!allTrue(ok)) {
-    return pair(log1pS(f64x2.extract_lane(u, 0)), log1pS(f64x2.extract_lane(u, 1)));
-  }
+  const r = log1pFastV(select(u, splat(0.0), ok));
+  return allTrue(ok) ? r : patch1(r, ok, u, log1pS);
+}
+
+@inline function log1pFastV(u: v128): v128 {
   return log1pCoreV(u);
 }
 
@@ -176,9 +196,11 @@ export function logitS(p: f64): f64 {
 
 @inline export function logitV(p: v128): v128 {
   const ok = v128.and(f64x2.gt(p, splat(0.0)), f64x2.lt(p, splat(1.0)));
-  if (!allTrue(ok)) {
-    return pair(logitS(f64x2.extract_lane(p, 0)), logitS(f64x2.extract_lane(p, 1)));
-  }
+  const r = logitFastV(select(p, splat(0.5), ok));
+  return allTrue(ok) ? r : patch1(r, ok, p, logitS);
+}
+
+@inline function logitFastV(p: v128): v128 {
   const q = f64x2.sub(splat(1.0), p);
   const low = f64x2.lt(p, splat(0.25));
   if (allTrue(low)) return logV(f64x2.div(p, q));
@@ -257,14 +279,15 @@ export function lgammaS(x: f64): f64 {
   let t = x;
   let lp = splat(0.0);
   if (anyTrue(small)) {
-    const x1 = f64x2.add(x, splat(1.0));
-    const p01 = f64x2.mul(x, x1);
-    const p23 = f64x2.mul(f64x2.add(x, splat(2.0)), f64x2.add(x, splat(3.0)));
-    const p45 = f64x2.mul(f64x2.add(x, splat(4.0)), f64x2.add(x, splat(5.0)));
-    const p67 = f64x2.mul(f64x2.add(x, splat(6.0)), f64x2.add(x, splat(7.0)));
-    const p = f64x2.mul(f64x2.mul(p01, p23), f64x2.mul(p45, p67));
+    // Sequential product, the same operations as in the fused lgamma+digamma kernel.
+    let p = x;
+    let xi = x;
+    for (let i = 1; i < 8; i++) {
+      xi = f64x2.add(xi, splat(1.0));
+      p = f64x2.mul(p, xi);
+    }
     lp = select(logCoreV(select(p, splat(1.0), small)), splat(0.0), small);
-    t = select(f64x2.add(x, splat(8.0)), x, small);
+    t = select(f64x2.add(xi, splat(1.0)), x, small);
   }
   const it = f64x2.div(splat(1.0), t);
   const corr = fmaV(it, lgammaStirlingV(f64x2.mul(it, it)), splat(HALF_LOG_2PI));
@@ -278,12 +301,15 @@ export function lgammaS(x: f64): f64 {
 }
 
 export function lgammaV(x: v128): v128 {
-  // Unusual lanes: x < 1e-300 (keeps the shift product normal for the unchecked log), NaN, and
+  // Unusual lanes: x < 1e-6 (as in ψ, so that the fused lgamma+digamma kernel takes the same path
+  // for every lane; it also keeps the shift product normal for the unchecked log), NaN, and
   // x ≥ 1e300 where (t−½)ln t may overflow early.
-  const ok = v128.and(f64x2.ge(x, splat(1e-300)), f64x2.lt(x, splat(1e300)));
-  if (!allTrue(ok)) {
-    return pair(lgammaS(f64x2.extract_lane(x, 0)), lgammaS(f64x2.extract_lane(x, 1)));
-  }
+  const ok = v128.and(f64x2.ge(x, splat(1e-6)), f64x2.lt(x, splat(1e300)));
+  const r = lgammaFastV(select(x, splat(2.0), ok));
+  return allTrue(ok) ? r : patch1(r, ok, x, lgammaS);
+}
+
+@inline function lgammaFastV(x: v128): v128 {
   const near = lgammaNearMask(x);
   if (!anyTrue(near)) return lgammaFarV(x);
   if (allTrue(near)) return lgammaNearV(x);
@@ -355,9 +381,11 @@ export function digammaS(x: f64): f64 {
 
 export function digammaV(x: v128): v128 {
   const ok = v128.and(f64x2.ge(x, splat(1e-6)), f64x2.lt(x, splat(Infinity)));
-  if (!allTrue(ok)) {
-    return pair(digammaS(f64x2.extract_lane(x, 0)), digammaS(f64x2.extract_lane(x, 1)));
-  }
+  const r = digammaFastV(select(x, splat(2.0), ok));
+  return allTrue(ok) ? r : patch1(r, ok, x, digammaS);
+}
+
+@inline function digammaFastV(x: v128): v128 {
   const d = f64x2.sub(f64x2.sub(x, splat(PSI_ROOT_HI)), splat(PSI_ROOT_LO));
   const root = f64x2.lt(f64x2.abs(d), splat(0.25));
   if (!anyTrue(root)) return digammaFarV(x);
@@ -393,9 +421,11 @@ export function trigammaS(x: f64): f64 {
 
 export function trigammaV(x: v128): v128 {
   const ok = v128.and(f64x2.ge(x, splat(1e-6)), f64x2.lt(x, splat(Infinity)));
-  if (!allTrue(ok)) {
-    return pair(trigammaS(f64x2.extract_lane(x, 0)), trigammaS(f64x2.extract_lane(x, 1)));
-  }
+  const r = trigammaFastV(select(x, splat(2.0), ok));
+  return allTrue(ok) ? r : patch1(r, ok, x, trigammaS);
+}
+
+@inline function trigammaFastV(x: v128): v128 {
   const small = f64x2.lt(x, splat(10.0));
   let t = x;
   let sum = splat(0.0);
@@ -508,12 +538,11 @@ export function lgammaDiffV(a: v128, k: v128): v128 {
     v128.and(f64x2.ge(a, splat(1e-300)), f64x2.lt(a, splat(Infinity))),
     v128.and(f64x2.ge(k, splat(0.0)), f64x2.lt(k, splat(Infinity))),
   );
-  if (!allTrue(ok)) {
-    return pair(
-      lgammaDiffS(f64x2.extract_lane(a, 0), f64x2.extract_lane(k, 0)),
-      lgammaDiffS(f64x2.extract_lane(a, 1), f64x2.extract_lane(k, 1)),
-    );
-  }
+  const r = lgammaDiffFastV(select(a, splat(1.0), ok), select(k, splat(0.0), ok));
+  return allTrue(ok) ? r : patch2(r, ok, a, k, lgammaDiffS);
+}
+
+@inline function lgammaDiffFastV(a: v128, k: v128): v128 {
   const prod = v128.and(f64x2.le(k, splat(SMALL_K)), f64x2.le(a, splat(SMALL_K_MAX_A)));
   if (allTrue(prod)) return lgammaDiffProductV(a, k);
   if (!anyTrue(prod)) return lgammaDiffAsymV(a, k);
@@ -627,12 +656,11 @@ export function digammaDiffV(a: v128, k: v128): v128 {
     v128.and(f64x2.gt(a, splat(0.0)), f64x2.lt(a, splat(Infinity))),
     v128.and(f64x2.ge(k, splat(0.0)), f64x2.lt(k, splat(Infinity))),
   );
-  if (!allTrue(ok)) {
-    return pair(
-      digammaDiffS(f64x2.extract_lane(a, 0), f64x2.extract_lane(k, 0)),
-      digammaDiffS(f64x2.extract_lane(a, 1), f64x2.extract_lane(k, 1)),
-    );
-  }
+  const r = digammaDiffFastV(select(a, splat(1.0), ok), select(k, splat(0.0), ok));
+  return allTrue(ok) ? r : patch2(r, ok, a, k, digammaDiffS);
+}
+
+@inline function digammaDiffFastV(a: v128, k: v128): v128 {
   const prod = v128.and(f64x2.le(k, splat(SMALL_K)), f64x2.le(a, splat(SMALL_K_MAX_A)));
   if (allTrue(prod)) return digammaDiffSumV(a, k);
   if (!anyTrue(prod)) return digammaDiffAsymV(a, k);
@@ -650,6 +678,13 @@ export function expArray(px: usize, py: usize, n: i32): void {
     for (; i + 1 < n; i += 2) {
       const o = <usize>i << 3;
       v128.store(py + o, expV(v128.load(px + o)));
+    }
+    if (i < n) {
+      // The odd last element goes through the vector path too (lane 0 of a splat), so a value
+      // never depends on the length of the array it is in.
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(expV(v128.load64_splat(px + o)), 0));
+      i++;
     }
   }
   for (; i < n; i++) {
@@ -672,6 +707,13 @@ export function logArray(px: usize, py: usize, n: i32): void {
       const o = <usize>i << 3;
       v128.store(py + o, logV(v128.load(px + o)));
     }
+    if (i < n) {
+      // The odd last element goes through the vector path too (lane 0 of a splat), so a value
+      // never depends on the length of the array it is in.
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(logV(v128.load64_splat(px + o)), 0));
+      i++;
+    }
   }
   for (; i < n; i++) {
     const o = <usize>i << 3;
@@ -692,6 +734,13 @@ export function log1pArray(px: usize, py: usize, n: i32): void {
     for (; i + 1 < n; i += 2) {
       const o = <usize>i << 3;
       v128.store(py + o, log1pV(v128.load(px + o)));
+    }
+    if (i < n) {
+      // The odd last element goes through the vector path too (lane 0 of a splat), so a value
+      // never depends on the length of the array it is in.
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(log1pV(v128.load64_splat(px + o)), 0));
+      i++;
     }
   }
   for (; i < n; i++) {
@@ -714,6 +763,13 @@ export function sigmoidArray(px: usize, py: usize, n: i32): void {
       const o = <usize>i << 3;
       v128.store(py + o, sigmoidV(v128.load(px + o)));
     }
+    if (i < n) {
+      // The odd last element goes through the vector path too (lane 0 of a splat), so a value
+      // never depends on the length of the array it is in.
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(sigmoidV(v128.load64_splat(px + o)), 0));
+      i++;
+    }
   }
   for (; i < n; i++) {
     const o = <usize>i << 3;
@@ -734,6 +790,13 @@ export function logitArray(px: usize, py: usize, n: i32): void {
     for (; i + 1 < n; i += 2) {
       const o = <usize>i << 3;
       v128.store(py + o, logitV(v128.load(px + o)));
+    }
+    if (i < n) {
+      // The odd last element goes through the vector path too (lane 0 of a splat), so a value
+      // never depends on the length of the array it is in.
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(logitV(v128.load64_splat(px + o)), 0));
+      i++;
     }
   }
   for (; i < n; i++) {
@@ -756,6 +819,13 @@ export function log1pexpArray(px: usize, py: usize, n: i32): void {
       const o = <usize>i << 3;
       v128.store(py + o, log1pexpV(v128.load(px + o)));
     }
+    if (i < n) {
+      // The odd last element goes through the vector path too (lane 0 of a splat), so a value
+      // never depends on the length of the array it is in.
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(log1pexpV(v128.load64_splat(px + o)), 0));
+      i++;
+    }
   }
   for (; i < n; i++) {
     const o = <usize>i << 3;
@@ -776,6 +846,13 @@ export function lgammaArray(px: usize, py: usize, n: i32): void {
     for (; i + 1 < n; i += 2) {
       const o = <usize>i << 3;
       v128.store(py + o, lgammaV(v128.load(px + o)));
+    }
+    if (i < n) {
+      // The odd last element goes through the vector path too (lane 0 of a splat), so a value
+      // never depends on the length of the array it is in.
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(lgammaV(v128.load64_splat(px + o)), 0));
+      i++;
     }
   }
   for (; i < n; i++) {
@@ -798,6 +875,13 @@ export function digammaArray(px: usize, py: usize, n: i32): void {
       const o = <usize>i << 3;
       v128.store(py + o, digammaV(v128.load(px + o)));
     }
+    if (i < n) {
+      // The odd last element goes through the vector path too (lane 0 of a splat), so a value
+      // never depends on the length of the array it is in.
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(digammaV(v128.load64_splat(px + o)), 0));
+      i++;
+    }
   }
   for (; i < n; i++) {
     const o = <usize>i << 3;
@@ -818,6 +902,13 @@ export function trigammaArray(px: usize, py: usize, n: i32): void {
     for (; i + 1 < n; i += 2) {
       const o = <usize>i << 3;
       v128.store(py + o, trigammaV(v128.load(px + o)));
+    }
+    if (i < n) {
+      // The odd last element goes through the vector path too (lane 0 of a splat), so a value
+      // never depends on the length of the array it is in.
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(trigammaV(v128.load64_splat(px + o)), 0));
+      i++;
     }
   }
   for (; i < n; i++) {
@@ -840,6 +931,11 @@ export function lgammaDiffArray(pa: usize, pk: usize, py: usize, n: i32): void {
       const o = <usize>i << 3;
       v128.store(py + o, lgammaDiffV(v128.load(pa + o), v128.load(pk + o)));
     }
+    if (i < n) {
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(lgammaDiffV(v128.load64_splat(pa + o), v128.load64_splat(pk + o)), 0));
+      i++;
+    }
   }
   for (; i < n; i++) {
     const o = <usize>i << 3;
@@ -861,6 +957,11 @@ export function digammaDiffArray(pa: usize, pk: usize, py: usize, n: i32): void 
       const o = <usize>i << 3;
       v128.store(py + o, digammaDiffV(v128.load(pa + o), v128.load(pk + o)));
     }
+    if (i < n) {
+      const o = <usize>i << 3;
+      store<f64>(py + o, f64x2.extract_lane(digammaDiffV(v128.load64_splat(pa + o), v128.load64_splat(pk + o)), 0));
+      i++;
+    }
   }
   for (; i < n; i++) {
     const o = <usize>i << 3;
@@ -881,21 +982,15 @@ export function digammaDiffArrayScalar(pa: usize, pk: usize, py: usize, n: i32):
  */
 @inline function lgammaDigammaStoreV(x: v128, plg: usize, pdg: usize): void {
   const ok = v128.and(f64x2.ge(x, splat(1e-6)), f64x2.lt(x, splat(1e300)));
-  if (!allTrue(ok)) {
-    const x0 = f64x2.extract_lane(x, 0);
-    const x1 = f64x2.extract_lane(x, 1);
-    v128.store(plg, pair(lgammaS(x0), lgammaS(x1)));
-    v128.store(pdg, pair(digammaS(x0), digammaS(x1)));
-    return;
-  }
-  const small = f64x2.lt(x, splat(10.0));
-  let t = x;
+  const xs = select(x, splat(2.0), ok);
+  const small = f64x2.lt(xs, splat(10.0));
+  let t = xs;
   let lp = splat(0.0);
   let sum = splat(0.0);
   if (anyTrue(small)) {
     let num = splat(0.0);
     let den = splat(1.0);
-    let xi = x;
+    let xi = xs;
     for (let i = 0; i < 8; i++) {
       num = fmaV(num, xi, den);
       den = f64x2.mul(den, xi);
@@ -903,7 +998,7 @@ export function digammaDiffArrayScalar(pa: usize, pk: usize, py: usize, n: i32):
     }
     lp = select(logCoreV(select(den, splat(1.0), small)), splat(0.0), small);
     sum = select(f64x2.div(num, den), splat(0.0), small);
-    t = select(xi, x, small);
+    t = select(xi, xs, small);
   }
   const lnt = logCoreV(t);
   const it = f64x2.div(splat(1.0), t);
@@ -911,12 +1006,16 @@ export function digammaDiffArrayScalar(pa: usize, pk: usize, py: usize, n: i32):
   const corr = fmaV(it, lgammaStirlingV(w), splat(HALF_LOG_2PI));
   let lg = f64x2.sub(f64x2.add(fnmaSub(f64x2.sub(t, splat(0.5)), lnt, t), corr), lp);
   let dg = f64x2.sub(fnmaV2(w, digammaStirlingV(w), fnmaV2(splat(0.5), it, lnt)), sum);
-  const near = lgammaNearMask(x);
+  const near = lgammaNearMask(xs);
   if (anyTrue(near)) {
-    lg = select(lgammaNearV(x), lg, near);
-    const d = f64x2.sub(f64x2.sub(x, splat(PSI_ROOT_HI)), splat(PSI_ROOT_LO));
+    lg = select(lgammaNearV(xs), lg, near);
+    const d = f64x2.sub(f64x2.sub(xs, splat(PSI_ROOT_HI)), splat(PSI_ROOT_LO));
     const root = f64x2.lt(f64x2.abs(d), splat(0.25));
     if (anyTrue(root)) dg = select(f64x2.mul(d, digammaRootSeriesV(d)), dg, root);
+  }
+  if (!allTrue(ok)) {
+    lg = patch1(lg, ok, x, lgammaS);
+    dg = patch1(dg, ok, x, digammaS);
   }
   v128.store(plg, lg);
   v128.store(pdg, dg);
@@ -929,6 +1028,15 @@ export function lgammaDigammaArray(px: usize, plg: usize, pdg: usize, n: i32): v
     for (; i + 1 < n; i += 2) {
       const o = <usize>i << 3;
       lgammaDigammaStoreV(v128.load(px + o), plg + o, pdg + o);
+    }
+    if (i < n) {
+      const o = <usize>i << 3;
+      const lg = memory.data(16);
+      const dg = memory.data(16);
+      lgammaDigammaStoreV(v128.load64_splat(px + o), lg, dg);
+      store<f64>(plg + o, load<f64>(lg));
+      store<f64>(pdg + o, load<f64>(dg));
+      i++;
     }
   }
   for (; i < n; i++) {

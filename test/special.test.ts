@@ -164,7 +164,7 @@ test('lgamma, digamma and trigamma agree with the plain-TS reference on random i
   }
 });
 
-test('the fused lgamma+digamma kernel gives the same values as the two separate kernels', () => {
+test('the fused lgamma+digamma kernel gives bit-identical values to the two separate kernels', () => {
   const core = cores.simd;
   const x = arr(SPECIAL.lgamma.x);
   const n = x.length;
@@ -178,8 +178,8 @@ test('the fused lgamma+digamma kernel gives the same values as the two separate 
   const lg2 = special.lgamma(x, { core });
   const dg2 = special.digamma(x, { core });
   for (let i = 0; i < n; i++) {
-    assert.ok(Math.abs(lg[i] - lg2[i]) <= 4e-16 * Math.abs(lg2[i]) || Object.is(lg[i], lg2[i]), `lgamma at ${x[i]}: ${lg[i]} vs ${lg2[i]}`);
-    assert.ok(Math.abs(dg[i] - dg2[i]) <= 4e-16 * Math.abs(dg2[i]) || Object.is(dg[i], dg2[i]), `digamma at ${x[i]}: ${dg[i]} vs ${dg2[i]}`);
+    assert.ok(Object.is(lg[i], lg2[i]), `lgamma at ${x[i]}: ${lg[i]} vs ${lg2[i]}`);
+    assert.ok(Object.is(dg[i], dg2[i]), `digamma at ${x[i]}: ${dg[i]} vs ${dg2[i]}`);
   }
   for (const p of [px, pl, pd]) core.heap.release(p);
 });
@@ -187,8 +187,8 @@ test('the fused lgamma+digamma kernel gives the same values as the two separate 
 test('non-finite and out-of-domain inputs propagate as IEEE values and the SIMD and scalar paths agree', () => {
   const x = Float64Array.from([NaN, Infinity, -Infinity, 0, -0, -1, 5e-324, 1e-310, 1e308, -1e-300]);
   const expect: Record<string, (number | null)[]> = {
-    lgamma: [NaN, Infinity, NaN, Infinity, Infinity, NaN, null, null, null, NaN],
-    digamma: [NaN, Infinity, NaN, -Infinity, -Infinity, NaN, -Infinity, null, null, NaN],
+    lgamma: [NaN, Infinity, NaN, Infinity, Infinity, NaN, null, null, Infinity, NaN],
+    digamma: [NaN, Infinity, NaN, -Infinity, -Infinity, NaN, -Infinity, -Infinity, null, NaN],
     trigamma: [NaN, 0, NaN, Infinity, Infinity, NaN, Infinity, Infinity, null, NaN],
     exp: [NaN, Infinity, 0, 1, 1, Math.exp(-1), 1, 1, Infinity, 1],
     log: [NaN, Infinity, NaN, -Infinity, -Infinity, NaN, Math.log(5e-324), Math.log(1e-310), Math.log(1e308), NaN],

@@ -5,7 +5,7 @@
  *
  * - lgamma: Lanczos approximation (g = 7, 9 terms; Numerical Recipes 3rd ed. §6.1 form) with the
  *   reflection-free recurrence lnΓ(x) = lnΓ(x+1) − ln x below 0.5. ~1e-15 absolute.
- * - digamma/trigamma: recurrence up to x ≥ 6, then the asymptotic series (Abramowitz & Stegun
+ * - digamma/trigamma: recurrence up to x ≥ 10, then the asymptotic series (Abramowitz & Stegun
  *   6.3.18, 6.4.12).
  * - count differences: the defining sums Σ ln(a+i) and Σ 1/(a+i) over k terms.
  */
@@ -33,7 +33,7 @@ export function digammaRef(x: number): number {
   if (x === 0) return -Infinity;
   if (x === Infinity) return Infinity;
   let r = 0;
-  while (x < 6) {
+  while (x < 10) {
     r -= 1 / x;
     x += 1;
   }
@@ -46,12 +46,12 @@ export function trigammaRef(x: number): number {
   if (x === 0) return Infinity;
   if (x === Infinity) return 0;
   let r = 0;
-  while (x < 6) {
+  while (x < 10) {
     r += 1 / (x * x);
     x += 1;
   }
   const f = 1 / (x * x);
-  const s = 1 + 1 / (2 * x) + f / x * (1 / 6 - f * (1 / 30 - f * (1 / 42 - f * (1 / 30))));
+  const s = 1 + 1 / (2 * x) + f * (1 / 6 - f * (1 / 30 - f * (1 / 42 - f * (1 / 30))));
   return r + s / x;
 }
 
