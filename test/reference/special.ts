@@ -5,7 +5,7 @@
  *
  * - lgamma: Lanczos approximation (g = 7, 9 terms; Numerical Recipes 3rd ed. §6.1 form) with the
  *   reflection-free recurrence lnΓ(x) = lnΓ(x+1) − ln x below 0.5. ~1e-15 absolute.
- * - digamma/trigamma: recurrence up to x ≥ 10, then the asymptotic series (Abramowitz & Stegun
+ * - digamma/trigamma: recurrence up to x ≥ 20, then the asymptotic series (Abramowitz & Stegun
  *   6.3.18, 6.4.12).
  * - count differences: the defining sums Σ ln(a+i) and Σ 1/(a+i) over k terms.
  */
@@ -33,7 +33,7 @@ export function digammaRef(x: number): number {
   if (x === 0) return -Infinity;
   if (x === Infinity) return Infinity;
   let r = 0;
-  while (x < 10) {
+  while (x < 20) {
     r -= 1 / x;
     x += 1;
   }
@@ -46,7 +46,7 @@ export function trigammaRef(x: number): number {
   if (x === 0) return Infinity;
   if (x === Infinity) return 0;
   let r = 0;
-  while (x < 10) {
+  while (x < 20) {
     r += 1 / (x * x);
     x += 1;
   }
