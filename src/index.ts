@@ -10,4 +10,6 @@ export type { InitOptions, SimdMode, SimdLevel } from './wasm/core.js';
 export { Workspace, WasmArray } from './wasm/workspace.js';
 export { Heap, WASM32_MAX_BYTES } from './wasm/heap.js';
 export * as special from './special.js';
+export * as linalg from './linalg/index.js';
+export { Rng } from './random.js';
 export * from './errors.js';

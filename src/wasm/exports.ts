@@ -22,10 +22,32 @@ export interface SpecialExports {
   lgammaDigammaArrayScalar: (px: number, plg: number, pdg: number, n: number) => void;
 }
 
-export interface CoreExports extends SpecialExports {
+type Gemm = (
+  transA: number, transB: number, m: number, n: number, k: number, alpha: number,
+  pA: number, lda: number, pB: number, ldb: number, beta: number, pC: number, ldc: number, pWork: number,
+) => void;
+type Gemv = (trans: number, m: number, n: number, alpha: number, pA: number, lda: number, px: number, beta: number, py: number) => void;
+type Trsm = (trans: number, n: number, nrhs: number, pL: number, ldl: number, pB: number, ldb: number) => void;
+type CholSolve = (n: number, nrhs: number, pL: number, ldl: number, pB: number, ldb: number) => void;
+
+/** assembly/linalg.ts: row-major, leading dimensions in elements, transposes as 0/1. */
+export interface LinalgExports {
+  gemm: Gemm; gemmScalar: Gemm;
+  gemmWorkspaceBytes(): number;
+  gemv: Gemv; gemvScalar: Gemv;
+  dot(px: number, py: number, n: number): number; dotScalar(px: number, py: number, n: number): number;
+  axpy(alpha: number, px: number, py: number, n: number): void; axpyScalar(alpha: number, px: number, py: number, n: number): void;
+  scal(alpha: number, px: number, n: number): void; scalScalar(alpha: number, px: number, n: number): void;
+  /** 0, or i+1 when the leading minor of order i+1 is not positive definite. */
+  cholesky(n: number, pA: number, lda: number): number; choleskyScalar(n: number, pA: number, lda: number): number;
+  trsmLower: Trsm; trsmLowerScalar: Trsm;
+  choleskySolve: CholSolve; choleskySolveScalar: CholSolve;
+  /** 0, or j+1 when eigenvalue j did not converge. */
+  symmetricEigen(n: number, pA: number, lda: number, pd: number, pe: number, vectors: number): number;
+}
+
+export interface CoreExports extends SpecialExports, LinalgExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   simdLevel(): number;
-  // Linear algebra kernels are declared in src/linalg/exports.ts and merged in CoreExports there.
-  [name: string]: unknown;
 }
