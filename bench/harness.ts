@@ -4,14 +4,16 @@
  * bench/out/results.jsonl plus a markdown table. A case returns a checksum folded from its output
  * so that the work cannot be optimised away; the runner accumulates it.
  */
+import { Rng } from '../src/random.js';
+
 export interface BenchCase {
   /** Cases in one group are compared with each other; the first is the baseline of the ratios. */
   group: string;
   /** Implementation name, e.g. 'wasm simd', 'wasm scalar', 'plain TS', 'numpy'. */
   name: string;
-  /** Work per call in `unit`s (elements, or flops for gemm), for throughput. */
+  /** Work per call in `unit`s (elements, flops for gemm, or 1 call), for throughput. */
   work: number;
-  unit: 'elements' | 'flop';
+  unit: 'elements' | 'flop' | 'calls';
   /** One call of the real code path; returns a checksum of its output. */
   fn?: () => number;
   /**
@@ -23,14 +25,8 @@ export interface BenchCase {
   time?: number;
 }
 
-/** A deterministic uniform generator (mulberry32) for benchmark inputs. */
+/** A deterministic uniform generator for benchmark inputs (the library's own seeded Rng). */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.uniform();
 }

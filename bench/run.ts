@@ -56,7 +56,9 @@ async function measure(c: BenchCase): Promise<Row> {
 
 function throughput(r: Row): string {
   const per = r.work / r.median;
-  return r.unit === 'flop' ? `${(per / 1e9).toFixed(2)} GFLOP/s` : `${(per / 1e6).toFixed(1)} M el/s`;
+  if (r.unit === 'flop') return `${(per / 1e9).toFixed(2)} GFLOP/s`;
+  if (r.unit === 'calls') return `${per.toFixed(per < 10 ? 2 : 1)} calls/s`;
+  return `${(per / 1e6).toFixed(1)} M el/s`;
 }
 
 function fmtTime(s: number): string {

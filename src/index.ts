@@ -11,5 +11,6 @@ export { Workspace, WasmArray } from './wasm/workspace.js';
 export { Heap, WASM32_MAX_BYTES } from './wasm/heap.js';
 export * as special from './special.js';
 export * as linalg from './linalg/index.js';
+export * as optim from './optim/index.js';
 export { Rng } from './random.js';
 export * from './errors.js';

@@ -8,10 +8,9 @@ as the WebAssembly cases (log-uniform in (1e-3, 1e3); counts k uniform in 0..20)
 import json
 import os
 import sys
-import time
 
-for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[v] = "1"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import timeit  # noqa: E402  (pins BLAS threads before numpy loads)
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import scipy.special as sp  # noqa: E402
@@ -23,19 +22,6 @@ k = np.floor(rng.uniform(0, 21, n))
 u = rng.uniform(-30, 30, n)
 p = rng.uniform(1e-6, 1 - 1e-6, n)
 e = rng.uniform(-700, 700, n)
-
-
-def timeit(fn, budget=0.5):
-    fn()
-    ts = []
-    t_end = time.perf_counter() + budget
-    while time.perf_counter() < t_end or len(ts) < 10:
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    ts.sort()
-    q = lambda f: ts[min(len(ts) - 1, int(f * len(ts)))]
-    return {"median": q(0.5), "p25": q(0.25), "p75": q(0.75), "samples": len(ts)}
 
 
 out = {
