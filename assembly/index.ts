@@ -27,6 +27,8 @@ export { digammaArray,
   trigammaArray,
   trigammaArrayScalar } from "./special";
 export * from "./linalg_exports";
+export * from "./bbstats";
+export * from "./betabinom";
 
 /** First free byte of linear memory after static data; TypeScript allocates from here. */
 export function heapBase(): usize {

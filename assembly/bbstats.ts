@@ -1,0 +1,1 @@
+// Beta-binomial statistics kernels (log-pmf, exact two-sided p-values): see src/stats.

@@ -1,0 +1,1 @@
+// FRASER beta-binomial autoencoder kernels: see src/models/fraser.
