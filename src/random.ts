@@ -69,6 +69,84 @@ export class Rng {
     return u * f;
   }
 
+  /** Gamma(shape, 1) deviate: Marsaglia & Tsang (2000); shape < 1 by the u^(1/shape) boost. */
+  gamma(shape: number): number {
+    if (!(shape > 0)) return NaN;
+    if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.uniform() || Number.MIN_VALUE, 1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number, v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.uniform();
+      if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+      if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+
+  /** Beta(a, b) deviate as G_a / (G_a + G_b). */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    const y = this.gamma(b);
+    return x + y > 0 ? x / (x + y) : this.uniform() < a / (a + b) ? 1 : 0;
+  }
+
+  /**
+   * Poisson(λ) deviate by inversion (sequential search from 0), exact; O(λ) work. λ above 500
+   * is split into pieces of at most 500 whose counts are summed, so e^−λ never underflows.
+   */
+  poisson(lambda: number): number {
+    if (!(lambda >= 0) || !Number.isFinite(lambda)) return NaN;
+    let total = 0;
+    while (lambda > 500) {
+      total += this.poisson(500);
+      lambda -= 500;
+    }
+    let k = 0;
+    let p = Math.exp(-lambda);
+    let f = p;
+    const u = this.uniform();
+    while (u > f && p > 0) {
+      k++;
+      p *= lambda / k;
+      f += p;
+    }
+    return total + k;
+  }
+
+  /** Binomial(n, p) deviate by inversion from the smaller tail, exact; O(n·min(p, 1−p)) work. */
+  binomial(n: number, p: number): number {
+    if (n === 0 || p <= 0) return 0;
+    if (p >= 1) return n;
+    if (p > 0.5) return n - this.binomial(n, 1 - p);
+    // Split large n·p the same way as poisson so that (1−p)^n never underflows.
+    if (n * p > 400) {
+      const half = Math.floor(n / 2);
+      return this.binomial(half, p) + this.binomial(n - half, p);
+    }
+    const q = 1 - p;
+    const r = p / q;
+    let pk = Math.pow(q, n);
+    let f = pk;
+    let k = 0;
+    const u = this.uniform();
+    while (u > f && k < n) {
+      pk *= (r * (n - k)) / (k + 1);
+      k++;
+      f += pk;
+    }
+    return k;
+  }
+
+  /** Negative binomial with the given mean and size (dispersion θ: variance = mean + mean²/θ), as gamma–Poisson. */
+  negativeBinomial(mean: number, size: number): number {
+    return this.poisson(this.gamma(size) * (mean / size));
+  }
+
   /** Fills `out` with standard normals and returns it. */
   fillNormal(out: Float64Array): Float64Array {
     for (let i = 0; i < out.length; i++) out[i] = this.normal();

@@ -230,6 +230,24 @@ test('truncatedSvd of a rank-deficient matrix returns zero singular values, not 
   assert.ok(u.data.every(Number.isFinite) && vt.data.every(Number.isFinite));
 });
 
+test('the Marchenko–Pastur median and the Gavish–Donoho coefficient agree with scipy quadrature to 1e-7', () => {
+  for (const c of FIX.oht) {
+    assert.ok(Math.abs(linalg.marchenkoPasturMedian(c.beta) - c.median) <= 1e-7 * c.median, `median at β=${c.beta}`);
+    assert.ok(Math.abs(linalg.optimalHardThresholdCoefficient(c.beta) - c.omega) <= 1e-7 * c.omega, `ω at β=${c.beta}`);
+  }
+});
+
+test('optimal hard thresholding finds the rank of a low-rank signal in white noise', () => {
+  const rng = new Rng(9);
+  const m = 120, n = 400, r = 5;
+  const u = randomMatrix(rng, m, r), v = randomMatrix(rng, r, n);
+  const a = linalg.gemm(u, v, { alpha: 0.6 });
+  for (let i = 0; i < a.data.length; i++) a.data[i] += rng.normal();
+  const sv = linalg.singularValues(a);
+  const oht = linalg.optimalHardThreshold(sv, m, n);
+  assert.is(oht.rank, r, `threshold ${oht.threshold}, σ = ${Array.from(sv.slice(0, 8), (x) => x.toFixed(1)).join(', ')}`);
+});
+
 test('every linalg entry point rejects bad input with a typed error naming the argument', () => {
   const a = matrix(2, 3);
   const is = (cls: Function, arg: string) => (e: unknown) => e instanceof cls && (e as { argument?: string }).argument === arg;
@@ -248,6 +266,8 @@ test('every linalg entry point rejects bad input with a typed error naming the a
   assert.throws(() => linalg.truncatedSvd(matrix(2, 2, Float64Array.of(1, Infinity, 0, 1)), 1), is(ArgumentValueError, 'a'));
   assert.throws(() => linalg.matrix(-1, 2), is(ArgumentValueError, 'rows'));
   assert.throws(() => linalg.matrix(2, 2, new Float64Array(3)), is(ShapeError, 'data'));
+  assert.throws(() => linalg.optimalHardThreshold(new Float64Array(3), 2, 5), is(ShapeError, 'singularValues'));
+  assert.throws(() => linalg.marchenkoPasturMedian(1.5), is(ArgumentValueError, 'beta'));
 });
 
 test.run();

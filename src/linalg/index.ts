@@ -455,3 +455,68 @@ function orthonormalizeRows(K: ReturnType<typeof kernels>, p: number, rows: numb
     }
   }
 }
+
+/**
+ * Median of the Marchenko–Pastur distribution with aspect ratio β ∈ (0, 1] and unit variance:
+ * the density √((b−t)(t−a)) / (2πβt) on [a, b] = [(1−√β)², (1+√β)²]. The CDF is integrated in
+ * θ with t = a + (b−a)(1−cos θ)/2, which removes the square-root end points (midpoint rule,
+ * 2000 nodes, error far below the 1e-6 the threshold needs), and the median found by bisection.
+ */
+export function marchenkoPasturMedian(beta: number): number {
+  if (!(beta > 0 && beta <= 1)) throw new ArgumentValueError(`beta must be in (0, 1], got ${beta}`, 'beta');
+  const a = (1 - Math.sqrt(beta)) ** 2;
+  const b = (1 + Math.sqrt(beta)) ** 2;
+  const h = (b - a) / 2;
+  const cdfAt = (theta: number) => {
+    const nodes = 2000;
+    const dt = theta / nodes;
+    let s = 0;
+    for (let i = 0; i < nodes; i++) {
+      const th = (i + 0.5) * dt;
+      const t = a + h * (1 - Math.cos(th));
+      const sn = Math.sin(th);
+      s += (h * h * sn * sn) / (2 * Math.PI * beta * t);
+    }
+    return s * dt;
+  };
+  let lo = 0;
+  let hi = Math.PI;
+  for (let it = 0; it < 60; it++) {
+    const mid = 0.5 * (lo + hi);
+    if (cdfAt(mid) < 0.5) lo = mid;
+    else hi = mid;
+  }
+  return a + h * (1 - Math.cos(0.5 * (lo + hi)));
+}
+
+/**
+ * ω(β) of Gavish & Donoho (2014, eq. 4 and §III.D) for unknown noise: the optimal hard threshold
+ * for singular values is ω(β)·median(σ), with β = min(m,n)/max(m,n) and
+ * ω(β) = λ*(β)/√μ_β, λ*(β) = √(2(β+1) + 8β/((β+1) + √(β²+14β+1))), μ_β the Marchenko–Pastur median.
+ * ω(1) ≈ 2.858.
+ */
+export function optimalHardThresholdCoefficient(beta: number): number {
+  if (!(beta > 0 && beta <= 1)) throw new ArgumentValueError(`beta must be in (0, 1], got ${beta}`, 'beta');
+  const lambda = Math.sqrt(2 * (beta + 1) + (8 * beta) / (beta + 1 + Math.sqrt(beta * beta + 14 * beta + 1)));
+  return lambda / Math.sqrt(marchenkoPasturMedian(beta));
+}
+
+/**
+ * Optimal hard thresholding rank (Gavish & Donoho 2014) of an m×n matrix from its singular values
+ * (all min(m, n) of them, any order): the number of σ above ω(β)·median(σ). Returns
+ * { rank, threshold, coefficient }.
+ */
+export function optimalHardThreshold(sv: Float64Array, rows: number, cols: number): { rank: number; threshold: number; coefficient: number } {
+  requireFloat64Array(sv, 'singularValues');
+  requireInteger(rows, 'rows', 1);
+  requireInteger(cols, 'cols', 1);
+  if (sv.length !== Math.min(rows, cols)) throw new ShapeError(`expected ${Math.min(rows, cols)} singular values for a ${rows}×${cols} matrix, got ${sv.length}`, 'singularValues');
+  const sorted = Float64Array.from(sv).sort();
+  const m = sorted.length;
+  const median = m % 2 ? sorted[(m - 1) / 2] : 0.5 * (sorted[m / 2 - 1] + sorted[m / 2]);
+  const coefficient = optimalHardThresholdCoefficient(Math.min(rows, cols) / Math.max(rows, cols));
+  const threshold = coefficient * median;
+  let rank = 0;
+  for (const s of sv) if (s > threshold) rank++;
+  return { rank, threshold, coefficient };
+}
