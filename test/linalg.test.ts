@@ -212,6 +212,15 @@ test('truncatedSvd recovers the top singular triplets numpy finds, for wide, tal
       // The signs pair up: u_j σ_j v_jᵀ is the same rank-one term as numpy's.
       assert.ok(du * dv > 0);
     }
+    const g = linalg.gramSvd(a, c.q);
+    for (let j = 0; j < c.q; j++) {
+      let du = 0;
+      for (let i = 0; i < c.m; i++) du += g.u.data[i * c.q + j] * c.u[i * c.q + j];
+      let dv = 0;
+      for (let i = 0; i < c.n; i++) dv += g.vt.data[j * c.n + i] * c.vt[j * c.n + i];
+      assert.ok(Math.abs(Math.abs(du) - 1) <= 1e-9 && Math.abs(Math.abs(dv) - 1) <= 1e-9 && du * dv > 0, `gramSvd vectors ${j} of ${c.m}×${c.n}: ${du}, ${dv}`);
+    }
+    for (let j = 0; j < g.s.length; j++) assert.ok(Math.abs(g.s[j] - c.s[j]) <= 1e-9 * c.s[0], `gramSvd σ${j}`);
     const all = linalg.singularValues(a);
     assert.is(all.length, Math.min(c.m, c.n));
     for (let j = 0; j < all.length; j++) assert.ok(Math.abs(all[j] - c.s[j]) <= 1e-9 * c.s[0], `singular value ${j} of ${c.m}×${c.n}: ${all[j]} vs ${c.s[j]}`);

@@ -520,3 +520,66 @@ export function optimalHardThreshold(sv: Float64Array, rows: number, cols: numbe
   for (const s of sv) if (s > threshold) rank++;
   return { rank, threshold, coefficient };
 }
+
+export interface GramSvd {
+  /** All min(m, n) singular values, descending. */
+  s: Float64Array;
+  /** m×q left singular vectors (columns). */
+  u: Matrix;
+  /** q×n right singular vectors (rows). */
+  vt: Matrix;
+}
+
+/**
+ * All singular values and the top-q singular vectors of A (m×n) through the eigendecomposition of
+ * the smaller Gram matrix (A·Aᵀ when m ≤ n): one syrk-sized gemm, one symmetric eigenproblem of
+ * order min(m, n), one gemm for the other side's vectors. Exact (no randomisation) and the
+ * cheapest route for FRASER's samples × junctions matrices (m ≤ 1000, n up to 10⁵), where it gives
+ * both the spectrum for optimal hard thresholding and the principal directions from one copy of A.
+ * Squaring costs precision only for singular values below ~1e-8·σ₁ (see singularValues); a
+ * direction whose σ is 0 comes back as zeros. q may be a function of the singular values (for
+ * example an optimal-hard-threshold rule), called once before any vector is formed.
+ */
+export function gramSvd(a: Matrix, q: number | ((s: Float64Array) => number), opts: LinalgOptions = {}): GramSvd {
+  requireMatrix(a, 'a');
+  const r = Math.min(a.rows, a.cols);
+  if (typeof q === 'number') requireInteger(q, 'q', 0, r);
+  checkFinite(a.data, 'a');
+  const K = kernels(opts);
+  const wide = a.rows <= a.cols;
+  const other = Math.max(a.rows, a.cols);
+  const ws = new Workspace(K.core);
+  try {
+    const pa = ws.from(a.data, 'a');
+    const pg = ws.f64(r * r, 'gram');
+    const work = gemmWorkspace(K.core);
+    if (wide) K.gemm(0, 1, r, r, a.cols, 1, pa.ptr, a.cols, pa.ptr, a.cols, 0, pg.ptr, r, work);
+    else K.gemm(1, 0, r, r, a.rows, 1, pa.ptr, a.cols, pa.ptr, a.cols, 0, pg.ptr, r, work);
+    checkFinite(pg.view(), 'a');
+    const pd = ws.f64(r, 'eigenvalues');
+    const pe = ws.f64(r, 'off-diagonal');
+    eigenInPlace(K.core, r, pg.ptr, pd.ptr, pe.ptr, q !== 0, 'a');
+    const d = pd.view();
+    const order = sortDescending(d);
+    const s = Float64Array.from(order, (i) => Math.sqrt(Math.max(d[i], 0)));
+    // q may be chosen from the spectrum (optimal hard thresholding) before any vector is formed.
+    if (typeof q === 'function') q = requireInteger(q(s), 'q', 0, r);
+    // W (q×r): the top-q eigenvectors as rows, each scaled by 1/σ so that W·A_w has unit rows.
+    const pw = ws.f64(Math.max(1, q * r), 'top eigenvectors');
+    const z = K.core.f64;
+    for (let l = 0; l < q; l++) {
+      const inv = s[l] > 0 ? 1 / s[l] : 0;
+      for (let c = 0; c < r; c++) z[(pw.ptr >>> 3) + l * r + c] = z[(pg.ptr >>> 3) + order[l] * r + c] * inv;
+    }
+    const po = ws.f64(Math.max(1, q * other), 'other side');
+    // wide: Vᵀ = W·A (q×n); tall: Uᵀ = W·Aᵀ (q×m).
+    K.gemm(0, wide ? 0 : 1, q, other, r, 1, pw.ptr, r, pa.ptr, a.cols, 0, po.ptr, other, work);
+    const small = matrix(r, q); // eigenvectors (unscaled) as columns
+    const f = K.core.f64;
+    for (let l = 0; l < q; l++) for (let c = 0; c < r; c++) small.data[c * q + l] = f[(pg.ptr >>> 3) + order[l] * r + c];
+    const big = matrix(q, other, Float64Array.from(po.view().subarray(0, q * other)));
+    return wide ? { s, u: small, vt: big } : { s, u: transpose(big), vt: transpose(small) };
+  } finally {
+    ws.dispose();
+  }
+}
