@@ -1,1 +1,567 @@
-// FRASER beta-binomial autoencoder kernels: see src/models/fraser.
+// FRASER beta-binomial autoencoder kernels (the model and its fit: src/models/fraser).
+//
+// Symbols (Brechtmann et al. 2018, FRASER; seed 000): rows are junctions j, columns samples i.
+//   y     logit of the mean, y = H·d_j + b_j (b_j may be added here through pB)
+//   μ     sigmoid(y); μ and 1−μ are both computed from e^−|y|, so neither loses relative accuracy
+//   a     (1−ρ)/ρ = α+β, per junction; ρ = sigmoid(t), so a = e^−t
+//   α, β  μ·a and (1−μ)·a
+//   k, n  split reads and total reads (u32); m = n − k
+//   c     likelihood pseudocount: k+c, m+c (and n+2c in the full pmf)
+//   w     per-cell weight (Huber weights of the PCA-BB-Decoder), optional
+//   ℓ     truncated loss of a cell: lnΓ(α) + lnΓ(β) − lnΓ(α+k+c) − lnΓ(β+m+c)
+//   Δlnγ(x,k) = lnΓ(x+k) − lnΓ(x), Δψ(x,k) = ψ(x+k) − ψ(x) (assembly/special.ts)
+//
+// Layout: junction-major, J×N row-major (a row is one junction's N samples). Then a_j and b_j are
+// one splat per row, a block of junctions is a pointer offset, one junction's cells are contiguous
+// for the per-junction decoder and ρ fits, and f64x2 runs along samples. Counts stay u32 (half
+// the bytes of f64; f64x2.convert_low_i32x4_u widens two at a time). Every kernel can also walk
+// an index list: row r of the packed inputs/outputs (Y, G, t, per-row results) belongs to
+// junction idx[r], whose counts, weights, a and b are read at row idx[r]; pIdx = 0 means idx[r] = r.
+//
+// Guards (each protects a regime named here):
+// - y is clamped to [−300, 300]. Beyond it μ or 1−μ < 5e-131: no count table can tell such a μ
+//   from the bound, and the bound keeps α, β ≥ 5e-131·a_min > 1e-154, so ψ ≈ −1/α and ψ' ≈ 1/α²
+//   stay finite. Within it nothing is clamped: a cell with k > 0 and μ → 0 keeps its true
+//   gradient ≈ −1 (ℓ ≈ −ln α grows linearly in −y), which is what pulls a saturated fit back.
+// - a is clamped to [e^−30, e^30] ≈ [9.4e-14, 1.1e13], the image of the reference's Brent interval
+//   logit ρ ∈ [−30, 30], so every ρ the fit can produce passes unchanged; ρ = 0 (a = ∞, binomial
+//   limit) and ρ = 1 (a = 0) become the bounds instead of Inf/NaN.
+// - n = 0 cells contribute 0 loss and 0 gradient for every c (no reads, no information), even when
+//   c > 0 would otherwise give them −ln α − ln β.
+// - k = 0 and k = n need no guard: Δlnγ(x, 0) = Δψ(x, 0) = 0 exactly.
+// With integer c (0 or 1 in practice) k+c and m+c are integers and the count differences give
+// ℓ = −Δlnγ(α,k+c) − Δlnγ(β,m+c) without cancelling two large lnΓ values; for any other c ≥ 0 the
+// kernels use full lnΓ and ψ differences (correct, slower, less accurate when k+c ≪ α).
+
+import {
+  digammaDiffS, digammaDiffV, digammaS, digammaV, expS, expV, lgammaDiffS, lgammaDiffV, lgammaS, lgammaV,
+  trigammaS, trigammaV,
+} from "./special";
+import { allTrue, anyTrue, hsum, select, splat } from "./simd";
+
+const Y_MAX: f64 = 300.0;
+const T_MAX: f64 = 30.0;
+const A_MIN: f64 = 9.357622968840175e-14; // e^−30
+const A_MAX: f64 = 1.0686474581524463e13; // e^30
+/** The reference's ridge on logit ρ in the ρ fit: 1e-4·t². */
+const RHO_PENALTY: f64 = 1e-4;
+
+@inline function clampA(a: f64): f64 {
+  return min(max(a, A_MIN), A_MAX);
+}
+
+@inline function rowOf(pIdx: usize, r: i32): usize {
+  return pIdx ? <usize>load<u32>(pIdx + (<usize>r << 2)) : <usize>r;
+}
+
+// μ and 1−μ from y (already clamped): e = e^−|y|, 1/(1+e) is the larger of the two, e/(1+e) the
+// smaller; both keep full relative accuracy in the tails.
+@inline function muS(y: f64): f64 {
+  const e = expS(-abs(y));
+  return y >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+}
+
+@inline function omuS(y: f64): f64 {
+  const e = expS(-abs(y));
+  return y >= 0 ? e / (1.0 + e) : 1.0 / (1.0 + e);
+}
+
+@inline function clampY(y: f64): f64 {
+  return min(max(y, -Y_MAX), Y_MAX);
+}
+
+@inline function clampYV(y: v128): v128 {
+  return f64x2.pmin(f64x2.pmax(y, splat(-Y_MAX)), splat(Y_MAX));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Truncated loss and its gradient in y
+
+/**
+ * The fused cell kernel: truncated beta-binomial loss and its gradient in y over a block of
+ * `rows` junctions × `cols` samples (junction-major, see the file header).
+ *
+ *   ℓ_ri = −Δlnγ(α, k+c) − Δlnγ(β, m+c)             (= lnΓ(α)+lnΓ(β)−lnΓ(α+k+c)−lnΓ(β+m+c))
+ *   ∂ℓ/∂y = a·μ(1−μ)·[Δψ(β, m+c) − Δψ(α, k+c)]
+ *   G[r,i] = scale·w·∂ℓ/∂y,  returns scale·Σ w·ℓ over the block
+ *
+ * pIdx    u32[rows] junction of each row, or 0 for rows 0..rows−1
+ * pY      f64, row r at pY + r·ldy: y without b (b_j is added when pB ≠ 0)
+ * pK, pN  u32 counts, junction j's row at p + j·ldk (ldk in elements)
+ * pA      f64[J] a_j = (1−ρ_j)/ρ_j (clamped to [e^−30, e^30] here); pB f64[J] or 0
+ * c       likelihood pseudocount ≥ 0
+ * pW      f64 weights, junction j's row at pW + j·ldw, or 0 for w = 1
+ * scale   factor on the loss sum and G (1/(N·J) for the mean over all cells)
+ * pG      f64 output, row r at pG + r·ldg; may be pY (in place)
+ * pRowLoss, pRowGrad   f64[rows] outputs (or 0): scale·Σ_i w·ℓ and Σ_i G of each row
+ */
+export function fraserCells(
+  rows: i32, cols: i32, pIdx: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
+  pA: usize, pB: usize, c: f64, pW: usize, ldw: i32, scale: f64, pG: usize, ldg: i32,
+  pRowLoss: usize, pRowGrad: usize,
+): f64 {
+  if (ASC_FEATURE_SIMD) {
+    return cellsV(rows, cols, pIdx, pY, ldy, pK, pN, ldk, pA, pB, c, pW, ldw, scale, pG, ldg, pRowLoss, pRowGrad);
+  }
+  return cellsS(rows, cols, pIdx, pY, ldy, pK, pN, ldk, pA, pB, c, pW, ldw, scale, pG, ldg, pRowLoss, pRowGrad);
+}
+
+export function fraserCellsScalar(
+  rows: i32, cols: i32, pIdx: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
+  pA: usize, pB: usize, c: f64, pW: usize, ldw: i32, scale: f64, pG: usize, ldg: i32,
+  pRowLoss: usize, pRowGrad: usize,
+): f64 {
+  return cellsS(rows, cols, pIdx, pY, ldy, pK, pN, ldk, pA, pB, c, pW, ldw, scale, pG, ldg, pRowLoss, pRowGrad);
+}
+
+function cellsS(
+  rows: i32, cols: i32, pIdx: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
+  pA: usize, pB: usize, c: f64, pW: usize, ldw: i32, scale: f64, pG: usize, ldg: i32,
+  pRowLoss: usize, pRowGrad: usize,
+): f64 {
+  const intC = floor(c) == c;
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const j = rowOf(pIdx, r);
+    const a = clampA(load<f64>(pA + (j << 3)));
+    const b = pB ? load<f64>(pB + (j << 3)) : 0.0;
+    const yRow = pY + ((<usize>r * <usize>ldy) << 3);
+    const gRow = pG + ((<usize>r * <usize>ldg) << 3);
+    const kRow = pK + ((j * <usize>ldk) << 2);
+    const nRow = pN + ((j * <usize>ldk) << 2);
+    const wRow: usize = pW ? pW + ((j * <usize>ldw) << 3) : 0;
+    let lsum: f64 = 0;
+    let gsum: f64 = 0;
+    for (let i = 0; i < cols; i++) {
+      const y = clampY(load<f64>(yRow + (<usize>i << 3)) + b);
+      const kk = <f64>load<u32>(kRow + (<usize>i << 2));
+      const nn = <f64>load<u32>(nRow + (<usize>i << 2));
+      let loss: f64 = 0;
+      let g: f64 = 0;
+      if (nn != 0) {
+        const mu = muS(y);
+        const omu = omuS(y);
+        const alpha = mu * a;
+        const beta = omu * a;
+        const kc = kk + c;
+        const mc = nn - kk + c;
+        let da: f64, db: f64;
+        if (intC) {
+          loss = -(lgammaDiffS(alpha, kc) + lgammaDiffS(beta, mc));
+          da = digammaDiffS(alpha, kc);
+          db = digammaDiffS(beta, mc);
+        } else {
+          loss = lgammaS(alpha) - lgammaS(alpha + kc) + lgammaS(beta) - lgammaS(beta + mc);
+          da = digammaS(alpha + kc) - digammaS(alpha);
+          db = digammaS(beta + mc) - digammaS(beta);
+        }
+        g = a * mu * omu * (db - da);
+        if (wRow) {
+          const w = load<f64>(wRow + (<usize>i << 3));
+          loss *= w;
+          g *= w;
+        }
+        loss *= scale;
+        g *= scale;
+      }
+      store<f64>(gRow + (<usize>i << 3), g);
+      lsum += loss;
+      gsum += g;
+    }
+    if (pRowLoss) store<f64>(pRowLoss + (<usize>r << 3), lsum);
+    if (pRowGrad) store<f64>(pRowGrad + (<usize>r << 3), gsum);
+    total += lsum;
+  }
+  return total;
+}
+
+// Loads two u32 counts (or one, into both lanes, for an odd last column) as f64x2.
+@inline function countsV(p: usize, full: bool): v128 {
+  return f64x2.convert_low_i32x4_u(full ? v128.load64_zero(p) : v128.load32_splat(p));
+}
+
+@inline function f64sV(p: usize, full: bool): v128 {
+  return full ? v128.load(p) : v128.load64_splat(p);
+}
+
+function cellsV(
+  rows: i32, cols: i32, pIdx: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
+  pA: usize, pB: usize, c: f64, pW: usize, ldw: i32, scale: f64, pG: usize, ldg: i32,
+  pRowLoss: usize, pRowGrad: usize,
+): f64 {
+  const intC = floor(c) == c;
+  const cv = splat(c);
+  const zero = splat(0.0);
+  const one = splat(1.0);
+  const sv = splat(scale);
+  let total: f64 = 0;
+  for (let r = 0; r < rows; r++) {
+    const j = rowOf(pIdx, r);
+    const a = clampA(load<f64>(pA + (j << 3)));
+    const av = splat(a);
+    const bv = splat(pB ? load<f64>(pB + (j << 3)) : 0.0);
+    const yRow = pY + ((<usize>r * <usize>ldy) << 3);
+    const gRow = pG + ((<usize>r * <usize>ldg) << 3);
+    const kRow = pK + ((j * <usize>ldk) << 2);
+    const nRow = pN + ((j * <usize>ldk) << 2);
+    const wRow: usize = pW ? pW + ((j * <usize>ldw) << 3) : 0;
+    let lsum = zero;
+    let gsum = zero;
+    // The odd last column runs through the same vector code (both lanes hold it; lane 1 is
+    // dropped), so a value never depends on the row length.
+    for (let i = 0; i < cols; i += 2) {
+      const full = i + 1 < cols;
+      const o8 = <usize>i << 3;
+      const o4 = <usize>i << 2;
+      const y = clampYV(f64x2.add(f64sV(yRow + o8, full), bv));
+      const kk = countsV(kRow + o4, full);
+      const nn = countsV(nRow + o4, full);
+      const e = expV(f64x2.neg(f64x2.abs(y)));
+      const inv = f64x2.div(one, f64x2.add(one, e));
+      const em = f64x2.mul(e, inv);
+      const pos = f64x2.ge(y, zero);
+      const mu = select(inv, em, pos);
+      const omu = select(em, inv, pos);
+      const alpha = f64x2.mul(mu, av);
+      const beta = f64x2.mul(omu, av);
+      const kc = f64x2.add(kk, cv);
+      const mc = f64x2.add(f64x2.sub(nn, kk), cv);
+      let loss: v128, da: v128, db: v128;
+      if (intC) {
+        loss = f64x2.neg(f64x2.add(lgammaDiffV(alpha, kc), lgammaDiffV(beta, mc)));
+        da = digammaDiffV(alpha, kc);
+        db = digammaDiffV(beta, mc);
+      } else {
+        const ak = f64x2.add(alpha, kc);
+        const bm = f64x2.add(beta, mc);
+        loss = f64x2.add(f64x2.sub(lgammaV(alpha), lgammaV(ak)), f64x2.sub(lgammaV(beta), lgammaV(bm)));
+        da = f64x2.sub(digammaV(ak), digammaV(alpha));
+        db = f64x2.sub(digammaV(bm), digammaV(beta));
+      }
+      let g = f64x2.mul(f64x2.mul(av, f64x2.mul(mu, omu)), f64x2.sub(db, da));
+      if (wRow) {
+        const w = f64sV(wRow + o8, full);
+        loss = f64x2.mul(loss, w);
+        g = f64x2.mul(g, w);
+      }
+      const live = f64x2.ne(nn, zero);
+      loss = v128.and(f64x2.mul(loss, sv), live);
+      g = v128.and(f64x2.mul(g, sv), live);
+      if (full) {
+        v128.store(gRow + o8, g);
+      } else {
+        store<f64>(gRow + o8, f64x2.extract_lane(g, 0));
+        loss = f64x2.replace_lane(loss, 1, 0.0);
+        g = f64x2.replace_lane(g, 1, 0.0);
+      }
+      lsum = f64x2.add(lsum, loss);
+      gsum = f64x2.add(gsum, g);
+    }
+    const ls = hsum(lsum);
+    if (pRowLoss) store<f64>(pRowLoss + (<usize>r << 3), ls);
+    if (pRowGrad) store<f64>(pRowGrad + (<usize>r << 3), hsum(gsum));
+    total += ls;
+  }
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-junction ρ objective on the logit scale
+
+/**
+ * The full beta-binomial NLL of each row's junction as a function of t = logit ρ (μ fixed), with
+ * the reference's ridge, and its first two derivatives in t:
+ *
+ *   f(t) = Σ_i [−Δlnγ(α, k+c) − Δlnγ(β, m+c) + Δlnγ(a, n+2c)] + 1e-4·t²,   a = e^−t
+ *   f_a  = Σ_i [−μ·Δψ(α,k+c) − (1−μ)·Δψ(β,m+c) + Δψ(a,n+2c)]
+ *   f_aa = Σ_i [μ²(ψ'(α)−ψ'(α+k+c)) + (1−μ)²(ψ'(β)−ψ'(β+m+c)) − (ψ'(a)−ψ'(a+n+2c))]
+ *   f'(t) = −a·f_a + 2e-4·t,   f''(t) = a²·f_aa + a·f_a + 2e-4
+ *
+ * The full log-pmf is lnC(n,k) + lnΓ(k+α) − lnΓ(α) + lnΓ(m+β) − lnΓ(β) − [lnΓ(n+a) − lnΓ(a)];
+ * lnC does not depend on ρ and is left out (betabinomLogChooseRows gives its row sums once).
+ * Guards: t is clamped to [−30, 30] for the likelihood (the reference's Brent interval; outside it
+ * the likelihood part is flat and its derivatives 0), the ridge uses the raw t; y as in
+ * fraserCells; n = 0 cells contribute 0. ψ' differences avoid cancellation (tgDiffS), so f'' stays
+ * accurate where its terms cancel (a → e^30, the binomial limit, where f'' → 2e-4).
+ *
+ * pIdx, pY, ldy, pK, pN, ldk, pB, c as in fraserCells (Y row r is junction idx[r]'s y without b).
+ * pT f64[rows] t of each row; pF f64[rows] f; pD1, pD2 f64[rows] f', f'' (0 to skip: Brent only
+ * needs f, and skipping ψ and ψ' more than halves the cost).
+ */
+export function fraserRhoObjective(
+  rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize,
+): void {
+  if (ASC_FEATURE_SIMD) {
+    rhoV(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2);
+    return;
+  }
+  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2);
+}
+
+export function fraserRhoObjectiveScalar(
+  rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize,
+): void {
+  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2);
+}
+
+@inline function lgDiffS(x: f64, k: f64, intC: bool): f64 {
+  return intC ? lgammaDiffS(x, k) : lgammaS(x + k) - lgammaS(x);
+}
+
+@inline function dgDiffS(x: f64, k: f64, intC: bool): f64 {
+  return intC ? digammaDiffS(x, k) : digammaS(x + k) - digammaS(x);
+}
+
+// ψ'(x) − ψ'(x+k) for integer k ≥ 0, x > 0, without the cancellation of a plain difference
+// (which loses ulp·x/k relative, ~1e-3 at x = 1e13, and f'' multiplies it by a² there):
+// - x ≥ 1e4: the asymptotic ψ'(x) ≈ 1/x + 1/(2x²) + 1/(6x³) differenced term by term in closed
+//   form; the next term, −1/(30x⁵), changes the difference by < 1e-17 of it.
+// - integer k ≤ 24: the sum Σ_{i<k} 1/(x+i)².
+// - otherwise the difference of ψ' values: for integer k > 24, ψ'(x) / (ψ'(x) − ψ'(x+k)) <
+//   (x+25)/25 ≤ 400, so at most ~2.5 digits are lost; for non-integer k (c not an integer) more
+//   when k ≪ x, the documented caveat of that path. The closed form holds for real k.
+const TG_BIG_X: f64 = 1e4;
+const TG_SMALL_K: f64 = 24.0;
+
+@inline function tgClosed(x: f64, k: f64): f64 {
+  const y = x + k;
+  const ix = 1.0 / x;
+  const iy = 1.0 / y;
+  const d1 = k * ix * iy;
+  return d1 * (1.0 + 0.5 * (x + y) * ix * iy + (x * x + x * y + y * y) * (ix * ix) * (iy * iy) * (1.0 / 6.0));
+}
+
+function tgDiffS(x: f64, k: f64, intK: bool): f64 {
+  if (k == 0) return 0.0;
+  if (x >= TG_BIG_X) return tgClosed(x, k);
+  if (intK && k <= TG_SMALL_K) {
+    let s: f64 = 0;
+    for (let i: f64 = k - 1; i >= 0; i--) {
+      const xi = x + i;
+      s += 1.0 / (xi * xi);
+    }
+    return s;
+  }
+  return trigammaS(x) - trigammaS(x + k);
+}
+
+@inline function finishRho(r: i32, t: f64, clamped: bool, a: f64, f: f64, fa: f64, faa: f64, pF: usize, pD1: usize, pD2: usize): void {
+  const o = <usize>r << 3;
+  store<f64>(pF + o, f + RHO_PENALTY * t * t);
+  if (pD1) store<f64>(pD1 + o, (clamped ? 0.0 : -a * fa) + 2.0 * RHO_PENALTY * t);
+  if (pD2) store<f64>(pD2 + o, (clamped ? 0.0 : a * a * faa + a * fa) + 2.0 * RHO_PENALTY);
+}
+
+function rhoS(
+  rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize,
+): void {
+  const intC = floor(c) == c;
+  const want1 = pD1 != 0 || pD2 != 0;
+  const want2 = pD2 != 0;
+  for (let r = 0; r < rows; r++) {
+    const j = rowOf(pIdx, r);
+    const t = load<f64>(pT + (<usize>r << 3));
+    const tc = min(max(t, -T_MAX), T_MAX);
+    const a = expS(-tc);
+    const b = pB ? load<f64>(pB + (j << 3)) : 0.0;
+    const yRow = pY + ((<usize>r * <usize>ldy) << 3);
+    const kRow = pK + ((j * <usize>ldk) << 2);
+    const nRow = pN + ((j * <usize>ldk) << 2);
+    let f: f64 = 0;
+    let fa: f64 = 0;
+    let faa: f64 = 0;
+    for (let i = 0; i < cols; i++) {
+      const nn = <f64>load<u32>(nRow + (<usize>i << 2));
+      if (nn == 0) continue;
+      const kk = <f64>load<u32>(kRow + (<usize>i << 2));
+      const y = clampY(load<f64>(yRow + (<usize>i << 3)) + b);
+      const mu = muS(y);
+      const omu = omuS(y);
+      const alpha = mu * a;
+      const beta = omu * a;
+      const kc = kk + c;
+      const mc = nn - kk + c;
+      const nc = nn + 2.0 * c;
+      f += lgDiffS(a, nc, intC) - lgDiffS(alpha, kc, intC) - lgDiffS(beta, mc, intC);
+      if (want1) fa += dgDiffS(a, nc, intC) - mu * dgDiffS(alpha, kc, intC) - omu * dgDiffS(beta, mc, intC);
+      if (want2) faa += mu * mu * tgDiffS(alpha, kc, intC) + omu * omu * tgDiffS(beta, mc, intC) - tgDiffS(a, nc, intC);
+    }
+    finishRho(r, t, tc != t, a, f, fa, faa, pF, pD1, pD2);
+  }
+}
+
+@inline function lgDiffV(x: v128, k: v128, intC: bool): v128 {
+  return intC ? lgammaDiffV(x, k) : f64x2.sub(lgammaV(f64x2.add(x, k)), lgammaV(x));
+}
+
+@inline function dgDiffV(x: v128, k: v128, intC: bool): v128 {
+  return intC ? digammaDiffV(x, k) : f64x2.sub(digammaV(f64x2.add(x, k)), digammaV(x));
+}
+
+// The f64x2 form of tgDiffS, lane by lane the same cases and the same operations.
+function tgDiffV(x: v128, k: v128, intK: bool): v128 {
+  const one = splat(1.0);
+  const y = f64x2.add(x, k);
+  const ix = f64x2.div(one, x);
+  const iy = f64x2.div(one, y);
+  const d1 = f64x2.mul(f64x2.mul(k, ix), iy);
+  const s2 = f64x2.mul(f64x2.mul(f64x2.mul(splat(0.5), f64x2.add(x, y)), ix), iy);
+  const q = f64x2.add(f64x2.add(f64x2.mul(x, x), f64x2.mul(x, y)), f64x2.mul(y, y));
+  const s3 = f64x2.mul(f64x2.mul(f64x2.mul(q, f64x2.mul(ix, ix)), f64x2.mul(iy, iy)), splat(1.0 / 6.0));
+  let r = f64x2.mul(d1, f64x2.add(f64x2.add(one, s2), s3));
+  const big = f64x2.ge(x, splat(TG_BIG_X));
+  if (!allTrue(big)) {
+    const small = intK ? v128.andnot(f64x2.le(k, splat(TG_SMALL_K)), big) : splat(0.0);
+    if (anyTrue(small)) {
+      // Lanes past their own k (or not in `small`) add 0; the sum runs downwards as in tgDiffS.
+      const kk = select(k, splat(0.0), small);
+      const kmax = max(f64x2.extract_lane(kk, 0), f64x2.extract_lane(kk, 1));
+      let sum = splat(0.0);
+      for (let i: f64 = kmax - 1; i >= 0; i--) {
+        const xi = f64x2.add(x, splat(i));
+        const term = f64x2.div(one, f64x2.mul(xi, xi));
+        sum = f64x2.add(sum, v128.and(term, f64x2.lt(splat(i), kk)));
+      }
+      r = select(sum, r, small);
+    }
+    const rest = v128.not(v128.or(small, big));
+    if (anyTrue(rest)) r = select(f64x2.sub(trigammaV(x), trigammaV(y)), r, rest);
+  }
+  return v128.and(r, f64x2.ne(k, splat(0.0)));
+}
+
+function rhoV(
+  rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize,
+): void {
+  const intC = floor(c) == c;
+  const want1 = pD1 != 0 || pD2 != 0;
+  const want2 = pD2 != 0;
+  const cv = splat(c);
+  const c2 = splat(2.0 * c);
+  const zero = splat(0.0);
+  const one = splat(1.0);
+  for (let r = 0; r < rows; r++) {
+    const j = rowOf(pIdx, r);
+    const t = load<f64>(pT + (<usize>r << 3));
+    const tc = min(max(t, -T_MAX), T_MAX);
+    const a = expS(-tc);
+    const av = splat(a);
+    const bv = splat(pB ? load<f64>(pB + (j << 3)) : 0.0);
+    const yRow = pY + ((<usize>r * <usize>ldy) << 3);
+    const kRow = pK + ((j * <usize>ldk) << 2);
+    const nRow = pN + ((j * <usize>ldk) << 2);
+    let f = zero;
+    let fa = zero;
+    let faa = zero;
+    for (let i = 0; i < cols; i += 2) {
+      const full = i + 1 < cols;
+      const o8 = <usize>i << 3;
+      const o4 = <usize>i << 2;
+      const y = clampYV(f64x2.add(f64sV(yRow + o8, full), bv));
+      const kk = countsV(kRow + o4, full);
+      const nn = countsV(nRow + o4, full);
+      let live = f64x2.ne(nn, zero);
+      if (!full) live = i64x2.replace_lane(live, 1, 0);
+      const e = expV(f64x2.neg(f64x2.abs(y)));
+      const inv = f64x2.div(one, f64x2.add(one, e));
+      const em = f64x2.mul(e, inv);
+      const pos = f64x2.ge(y, zero);
+      const mu = select(inv, em, pos);
+      const omu = select(em, inv, pos);
+      const alpha = f64x2.mul(mu, av);
+      const beta = f64x2.mul(omu, av);
+      const kc = f64x2.add(kk, cv);
+      const mc = f64x2.add(f64x2.sub(nn, kk), cv);
+      const nc = f64x2.add(nn, c2);
+      const l = f64x2.sub(lgDiffV(av, nc, intC), f64x2.add(lgDiffV(alpha, kc, intC), lgDiffV(beta, mc, intC)));
+      f = f64x2.add(f, v128.and(l, live));
+      if (want1) {
+        const d = f64x2.sub(
+          dgDiffV(av, nc, intC),
+          f64x2.add(f64x2.mul(mu, dgDiffV(alpha, kc, intC)), f64x2.mul(omu, dgDiffV(beta, mc, intC))),
+        );
+        fa = f64x2.add(fa, v128.and(d, live));
+      }
+      if (want2) {
+        const d2 = f64x2.sub(
+          f64x2.add(f64x2.mul(f64x2.mul(mu, mu), tgDiffV(alpha, kc, intC)), f64x2.mul(f64x2.mul(omu, omu), tgDiffV(beta, mc, intC))),
+          tgDiffV(av, nc, intC),
+        );
+        faa = f64x2.add(faa, v128.and(d2, live));
+      }
+    }
+    finishRho(r, t, tc != t, a, hsum(f), hsum(fa), hsum(faa), pF, pD1, pD2);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ln C(n, k) row sums
+
+/**
+ * Σ_i lnC(n+2c, k+c) of each row (the ρ-free part of the full log-pmf, computed once per fit):
+ * lnC = Δlnγ(k+c+1, m+c) − Δlnγ(1, m+c) for integer c, lnΓ(n+2c+1) − lnΓ(k+c+1) − lnΓ(m+c+1)
+ * otherwise; n = 0
+ * cells give 0. pIdx, pK, pN, ldk, c as in fraserCells; pOut f64[rows].
+ */
+export function betabinomLogChooseRows(rows: i32, cols: i32, pIdx: usize, pK: usize, pN: usize, ldk: i32, c: f64, pOut: usize): void {
+  if (ASC_FEATURE_SIMD) {
+    logChooseV(rows, cols, pIdx, pK, pN, ldk, c, pOut);
+    return;
+  }
+  logChooseS(rows, cols, pIdx, pK, pN, ldk, c, pOut);
+}
+
+export function betabinomLogChooseRowsScalar(rows: i32, cols: i32, pIdx: usize, pK: usize, pN: usize, ldk: i32, c: f64, pOut: usize): void {
+  logChooseS(rows, cols, pIdx, pK, pN, ldk, c, pOut);
+}
+
+function logChooseS(rows: i32, cols: i32, pIdx: usize, pK: usize, pN: usize, ldk: i32, c: f64, pOut: usize): void {
+  const intC = floor(c) == c;
+  for (let r = 0; r < rows; r++) {
+    const j = rowOf(pIdx, r);
+    const kRow = pK + ((j * <usize>ldk) << 2);
+    const nRow = pN + ((j * <usize>ldk) << 2);
+    let s: f64 = 0;
+    for (let i = 0; i < cols; i++) {
+      const nn = <f64>load<u32>(nRow + (<usize>i << 2));
+      if (nn == 0) continue;
+      const kk = <f64>load<u32>(kRow + (<usize>i << 2));
+      const mc = nn - kk + c;
+      s += intC ? lgammaDiffS(kk + c + 1.0, mc) - lgammaDiffS(1.0, mc) : lgammaS(nn + 2.0 * c + 1.0) - lgammaS(kk + c + 1.0) - lgammaS(mc + 1.0);
+    }
+    store<f64>(pOut + (<usize>r << 3), s);
+  }
+}
+
+function logChooseV(rows: i32, cols: i32, pIdx: usize, pK: usize, pN: usize, ldk: i32, c: f64, pOut: usize): void {
+  const intC = floor(c) == c;
+  const c1 = splat(c + 1.0);
+  const cv = splat(c);
+  const zero = splat(0.0);
+  const one = splat(1.0);
+  for (let r = 0; r < rows; r++) {
+    const j = rowOf(pIdx, r);
+    const kRow = pK + ((j * <usize>ldk) << 2);
+    const nRow = pN + ((j * <usize>ldk) << 2);
+    let s = zero;
+    for (let i = 0; i < cols; i += 2) {
+      const full = i + 1 < cols;
+      const o4 = <usize>i << 2;
+      const kk = countsV(kRow + o4, full);
+      const nn = countsV(nRow + o4, full);
+      let live = f64x2.ne(nn, zero);
+      if (!full) live = i64x2.replace_lane(live, 1, 0);
+      const mc = f64x2.add(f64x2.sub(nn, kk), cv);
+      const k1 = f64x2.add(kk, c1);
+      const l = intC
+        ? f64x2.sub(lgammaDiffV(k1, mc), lgammaDiffV(one, mc))
+        : f64x2.sub(lgammaV(f64x2.add(k1, mc)), f64x2.add(lgammaV(k1), lgammaV(f64x2.add(mc, one))));
+      s = f64x2.add(s, v128.and(l, live));
+    }
+    store<f64>(pOut + (<usize>r << 3), hsum(s));
+  }
+}

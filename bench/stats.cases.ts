@@ -1,0 +1,101 @@
+/**
+ * Beta-binomial two-sided p-values for a FRASER-sized matrix, N = 500 samples × J = 5000 junctions
+ * (2.5M cells): the WebAssembly kernels through the public wrapper (ρ per junction, blocks of 32768
+ * cells, copies included), a plain-TS implementation of the same maths, and scipy.stats.betabinom
+ * (vectorised cdf/sf, timed in a Python process on a 20 000-cell slice and scaled to 2.5M cells).
+ * Inputs: n ~ Poisson(Gamma(shape 2, mean 50)) (negative-binomial, mean 50), μ ~ U(0.05, 0.95) per
+ * cell, ρ log-uniform in (0.01, 0.1) per junction, k ~ beta-binomial(n, μ, ρ).
+ */
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadCore, type Core } from '../src/wasm/core.js';
+import { pValues } from '../src/stats/betaBinomial.js';
+import { pValuePlain } from '../src/stats/plain.js';
+import { rng, type BenchCase } from './harness.js';
+
+const N = 500;
+const J = 5000;
+const here = dirname(fileURLToPath(import.meta.url));
+
+function inputs() {
+  const u = rng(42);
+  const normal = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  // Marsaglia–Tsang gamma(shape, 1); shape < 1 by the boost u^(1/shape).
+  const gamma = (shape: number): number => {
+    if (shape < 1) return gamma(shape + 1) * Math.pow(u(), 1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      const x = normal();
+      const v = (1 + c * x) ** 3;
+      if (v > 0 && Math.log(1 - u()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+    }
+  };
+  const poisson = (lam: number) => {
+    if (lam > 30) return Math.max(0, Math.round(lam + Math.sqrt(lam) * normal()));
+    let L = Math.exp(-lam), k = 0, p = 1;
+    do {
+      k++;
+      p *= u();
+    } while (p > L);
+    return k - 1;
+  };
+  const rho = new Float64Array(J);
+  for (let j = 0; j < J; j++) rho[j] = Math.exp(Math.log(0.01) + u() * Math.log(10));
+  const k = new Uint32Array(N * J), n = new Uint32Array(N * J), mu = new Float64Array(N * J);
+  for (let c = 0; c < N * J; c++) {
+    const r = rho[c % J];
+    n[c] = poisson(gamma(2) * 25);
+    mu[c] = 0.05 + 0.9 * u();
+    const a = (mu[c] * (1 - r)) / r, b = ((1 - mu[c]) * (1 - r)) / r;
+    const ga = gamma(a);
+    const p = ga / (ga + gamma(b));
+    let kk = 0;
+    for (let t = 0; t < n[c]; t++) if (u() < p) kk++;
+    k[c] = kk;
+  }
+  return { k, n, mu, rho };
+}
+
+type Ext = Record<string, { median: number; p25: number; p75: number; samples: number }>;
+function scipyTimes(): Ext | undefined {
+  try {
+    return JSON.parse(execFileSync('python3', [join(here, 'py', 'stats_ref.py'), String(N), String(J), '42', '20000'], { encoding: 'utf8' })) as Ext;
+  } catch (err) {
+    process.stderr.write(`skipping scipy rows: ${(err as Error).message.split('\n')[0]}\n`);
+    return undefined;
+  }
+}
+
+export async function cases(): Promise<BenchCase[]> {
+  const d = inputs();
+  const cells = N * J;
+  const group = `beta-binomial p-values: ${N}×${J} cells, n ~ NB(mean 50), ρ per junction in (0.01, 0.1)`;
+  const out: BenchCase[] = [];
+  const cores: { label: string; core: Core }[] = [];
+  for (const simd of ['relaxed', 'baseline', 'scalar'] as const) {
+    try {
+      cores.push({ label: simd === 'baseline' ? 'wasm simd' : `wasm ${simd}`, core: await loadCore({ simd }) });
+    } catch {
+      process.stderr.write(`wasm ${simd} is not available on this host; its rows are skipped\n`);
+    }
+  }
+  for (const { label, core } of cores) {
+    out.push({ group, name: label, work: cells, unit: 'elements', time: 3000, fn: () => pValues(d.k, d.n, d.mu, d.rho, { junctions: J, core })[123457] });
+    if (label === 'wasm simd') {
+      out.push({ group, name: 'wasm simd, scalar twin', work: cells, unit: 'elements', time: 3000, fn: () => pValues(d.k, d.n, d.mu, d.rho, { junctions: J, core, scalar: true })[123457] });
+    }
+  }
+  const p = new Float64Array(cells);
+  out.push({
+    group, name: 'plain TS', work: cells, unit: 'elements', time: 3000,
+    fn: () => {
+      for (let c = 0; c < cells; c++) p[c] = pValuePlain(d.k[c], d.n[c], d.mu[c], d.rho[c % J]);
+      return p[123457];
+    },
+  });
+  const ext = scipyTimes();
+  if (ext?.['betabinom p-values']) out.push({ group, name: 'scipy.stats.betabinom cdf/sf (scaled from 20k cells)', work: cells, unit: 'elements', external: ext['betabinom p-values'] });
+  return out;
+}

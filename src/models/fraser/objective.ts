@@ -1,0 +1,709 @@
+/**
+ * The FRASER beta-binomial autoencoder objective (Brechtmann et al. 2018; Scheller et al. 2023):
+ * the truncated negative log-likelihood of counts under μ = sigmoid(x_c E Dᵀ + 1bᵀ) and per-
+ * junction dispersion ρ, its gradients in E, D and b, the per-junction decoder objective in
+ * (b_j, d_j), and the per-junction ρ objective (full beta-binomial NLL on the logit scale).
+ *
+ * Symbols and shapes (public API, row-major):
+ *   k, n   N×J counts (samples × junctions): split reads and total reads, 0 ≤ k ≤ n < 2^32
+ *   x      N×J encoder input, used as given (the caller centres it: x_c)
+ *   E, D   J×q encoder and decoder; b length J; ρ length J, a_j = (1−ρ_j)/ρ_j
+ *   H = x E (N×q),  Y = H Dᵀ + 1bᵀ (N×J),  μ = sigmoid(Y),  α = μa,  β = (1−μ)a
+ *   ℓ_ij = lnΓ(α) + lnΓ(β) − lnΓ(α+k+c) − lnΓ(β+n−k+c),  nll = (1/(N·J)) Σ_ij ℓ_ij
+ *   G_ij = ∂nll/∂y_ij,  ∂b = Σ_i G_ij,  ∂D = Gᵀ H,  ∂E = xᵀ (G D)
+ *
+ * Internal layout: junction-major (J×N) copies of k, n (u32) and x (f64) live in WebAssembly
+ * memory, so that a junction or a block of junctions is a pointer offset (see
+ * assembly/betabinom.ts). Products go through the core's gemm.
+ *
+ * Memory of a FraserObjective: 16·N·J bytes that stay O(N·J) (k and n as u32, x as f64, all
+ * junction-major; plus 8·N·J for weights once `setWeights` is called), O((N+J)·q) for E, D, H,
+ * GD and the gradients, and O(B·N) for the block of Y/G the cell kernel works on, with
+ * B = blockCells/N junctions (default 2^16 cells, 512 KiB): Y and G are never held for all J.
+ */
+import { ArgumentTypeError, ArgumentValueError, ShapeError, requireFloat64Array, requireInteger } from '../../errors.js';
+import { gemmWorkspace } from '../../linalg/index.js';
+import type { BatchObjective, BatchScalarObjective } from '../../optim/batch.js';
+import { Core, getCore } from '../../wasm/core.js';
+import type { CoreExports } from '../../wasm/exports.js';
+import { WasmArray, Workspace } from '../../wasm/workspace.js';
+
+type CellsKernel = (
+  rows: number, cols: number, pIdx: number, pY: number, ldy: number, pK: number, pN: number, ldk: number,
+  pA: number, pB: number, c: number, pW: number, ldw: number, scale: number, pG: number, ldg: number,
+  pRowLoss: number, pRowGrad: number,
+) => number;
+type RhoKernel = (
+  rows: number, cols: number, pIdx: number, pT: number, pY: number, ldy: number, pK: number, pN: number, ldk: number,
+  pB: number, c: number, pF: number, pD1: number, pD2: number,
+) => void;
+type LogChooseKernel = (rows: number, cols: number, pIdx: number, pK: number, pN: number, ldk: number, c: number, pOut: number) => void;
+
+/** assembly/betabinom.ts (FRASER kernels): junction-major blocks, counts as u32, pointer 0 = absent. */
+export interface FraserExports {
+  /** Truncated loss sum (times scale) of a block; writes G = scale·w·∂ℓ/∂y. */
+  fraserCells: CellsKernel; fraserCellsScalar: CellsKernel;
+  /** Full beta-binomial NLL per junction in t = logit ρ (without lnC), with f' and f''. */
+  fraserRhoObjective: RhoKernel; fraserRhoObjectiveScalar: RhoKernel;
+  /** Σ_i lnC(n+2c, k+c) per junction. */
+  betabinomLogChooseRows: LogChooseKernel; betabinomLogChooseRowsScalar: LogChooseKernel;
+}
+
+/** Counts as the API takes them: a Float64Array of whole numbers or a Uint32Array. */
+export type CountArray = Float64Array | Uint32Array;
+
+/** Below this many junctions per call, Y rows and ∂d rows go through gemv instead of gemm. */
+const SMALL_BATCH = 8;
+/** Largest count a u32 holds. */
+const MAX_COUNT = 0xffffffff;
+/** Ridge on logit ρ in the ρ objective (the reference's 1e-4·logit(ρ)²). */
+export const RHO_PENALTY = 1e-4;
+/** Bounds of logit ρ in the reference's Brent fit; the kernels clamp a = e^−t to this image. */
+export const LOGIT_RHO_BOUND = 30;
+
+function requireCounts(v: unknown, name: string): CountArray {
+  if (!(v instanceof Float64Array) && !(v instanceof Uint32Array)) {
+    const got = v === null ? 'null' : Array.isArray(v) ? 'Array' : typeof v === 'object' ? (v as object).constructor?.name ?? 'object' : typeof v;
+    throw new ArgumentTypeError(`${name} must be a Float64Array or Uint32Array of counts, got ${got}`, name);
+  }
+  return v;
+}
+
+/**
+ * Checks N×J counts: whole numbers in [0, 2^32), k ≤ n. Errors name the flat index, e.g.
+ * argument 'k[7]', and give (sample, junction) in the message.
+ */
+export function validateCounts(k: CountArray, n: CountArray, J: number): void {
+  const where = (i: number) => `sample ${Math.floor(i / J)}, junction ${i % J}`;
+  for (const [arr, name] of [[k, 'k'], [n, 'n']] as const) {
+    if (arr instanceof Uint32Array) continue;
+    for (let i = 0; i < arr.length; i++) {
+      const v = arr[i];
+      if (!(v >= 0 && v <= MAX_COUNT && Math.floor(v) === v)) {
+        throw new ArgumentValueError(`${name}[${i}] (${where(i)}) must be a whole number in [0, 2^32), got ${v}`, `${name}[${i}]`);
+      }
+    }
+  }
+  for (let i = 0; i < k.length; i++) {
+    if (k[i] > n[i]) throw new ArgumentValueError(`k[${i}] (${where(i)}) = ${k[i]} exceeds n[${i}] = ${n[i]}`, `k[${i}]`);
+  }
+}
+
+function requireFinite(v: Float64Array, name: string): void {
+  for (let i = 0; i < v.length; i++) {
+    if (!Number.isFinite(v[i])) throw new ArgumentValueError(`${name}[${i}] must be finite, got ${v[i]}`, `${name}[${i}]`);
+  }
+}
+
+function requireLength(v: Float64Array, len: number, name: string, what: string): void {
+  requireFloat64Array(v, name);
+  if (v.length !== len) throw new ShapeError(`${name} has ${v.length} elements, ${what} needs ${len}`, name);
+}
+
+/** a_j = (1−ρ_j)/ρ_j into `out`; ρ must be in [0, 1] (the kernels clamp a to [e^−30, e^30]). */
+function rhoToA(rho: Float64Array, out: Float64Array, offset: number): void {
+  for (let j = 0; j < rho.length; j++) {
+    const r = rho[j];
+    if (!(r >= 0 && r <= 1)) throw new ArgumentValueError(`rho[${j}] must be in [0, 1], got ${r}`, `rho[${j}]`);
+    out[offset + j] = r === 0 ? Infinity : (1 - r) / r;
+  }
+}
+
+/** Options of FraserObjective. */
+export interface FraserObjectiveOptions {
+  /** N×J split-read counts. */
+  k: CountArray;
+  /** N×J total counts. */
+  n: CountArray;
+  /** N×J encoder input, used as given (centre it first). */
+  x: Float64Array;
+  /** J, the number of junctions (N = k.length / J). */
+  junctions: number;
+  /** q, the latent dimension. */
+  latentDim: number;
+  /** c ≥ 0 in lnΓ(α+k+c) and lnΓ(β+n−k+c); default 0 (the reference's default). */
+  likelihoodPseudocount?: number;
+  /** Core to run on (default: the one `init()` loaded). */
+  core?: Core;
+  /** Force the scalar twins of every kernel (tests, benchmarks). */
+  scalar?: boolean;
+  /** Cells per block of Y/G (default 2^16); the block holds max(1, ⌊blockCells/N⌋) junctions. */
+  blockCells?: number;
+}
+
+/** nll and all three gradients, row-major like the inputs. */
+export interface FraserGradients {
+  nll: number;
+  /** J×q */
+  gradE: Float64Array;
+  /** J×q */
+  gradD: Float64Array;
+  /** J */
+  gradB: Float64Array;
+}
+
+/**
+ * The objective of one FRASER fit, with every buffer allocated once in WebAssembly memory
+ * (`dispose()` frees them). Methods set the parameter blocks and evaluate:
+ *
+ * - `evaluate()`: nll and ∂E, ∂D, ∂b at the stored E, D, b, ρ (nllAndGradient's maths).
+ * - `encoderObjective()`: `(e, g) => nll` over E (J×q flat) for `lbfgs`; D, b, ρ fixed.
+ * - `decoderObjective()`: a BatchObjective over J problems of dim q+1 (row [b_j, d_j]) for
+ *   `minimizeBatch`; problem j's value is the weighted mean truncated loss of junction j over
+ *   samples, F_j = (1/N) Σ_i w_ij ℓ_ij, so Σ_j F_j / J = nll (unweighted) and its gradient is J
+ *   times nll's (∂b_j, ∂d_j). E (hence H) and ρ fixed.
+ * - `rhoObjective()`: a BatchScalarObjective over J problems in t_j = logit ρ_j for `brentBatch`:
+ *   the full beta-binomial NLL of junction j (Σ over samples, lnC included) + 1e-4·t². E, D, b fixed.
+ *   `rhoDerivatives` gives f, f', f'' for Newton steps.
+ *
+ * None of the optimisation callbacks allocate. H = xE is recomputed lazily when E changed.
+ * Huber weights (`setWeights`) apply to every truncated-loss evaluation; the ρ objective is
+ * unweighted, as in the reference.
+ */
+export class FraserObjective {
+  readonly samples: number;
+  readonly junctions: number;
+  readonly latentDim: number;
+  readonly likelihoodPseudocount: number;
+  /** Junctions per block of the cell kernel. */
+  readonly blockRows: number;
+  readonly core: Core;
+  private readonly ws: Workspace;
+  private readonly cells: CellsKernel;
+  private readonly rhoKernel: RhoKernel;
+  private readonly logChoose: LogChooseKernel;
+  private readonly gemm: CoreExports['gemm'];
+  private readonly gemv: CoreExports['gemv'];
+  private readonly gemmWork: number;
+  private readonly kT: WasmArray<'u32'>;
+  private readonly nT: WasmArray<'u32'>;
+  private readonly xT: WasmArray<'f64'>;
+  private readonly E: WasmArray<'f64'>;
+  private readonly D: WasmArray<'f64'>;
+  private readonly b: WasmArray<'f64'>;
+  private readonly a: WasmArray<'f64'>;
+  private readonly H: WasmArray<'f64'>;
+  private readonly M: WasmArray<'f64'>;
+  private readonly gE: WasmArray<'f64'>;
+  private readonly gD: WasmArray<'f64'>;
+  private readonly gB: WasmArray<'f64'>;
+  private readonly blk: WasmArray<'f64'>;
+  private readonly rowLoss: WasmArray<'f64'>;
+  private readonly rowGrad: WasmArray<'f64'>;
+  private readonly rowD2: WasmArray<'f64'>;
+  private readonly idx: WasmArray<'u32'>;
+  private readonly dAct: WasmArray<'f64'>;
+  private readonly gAct: WasmArray<'f64'>;
+  private readonly bTrial: WasmArray<'f64'>;
+  private readonly tBuf: WasmArray<'f64'>;
+  private w: WasmArray<'f64'> | undefined;
+  private lnC: Float64Array | undefined;
+  private eVersion = 0;
+  private hVersion = -1;
+  private disposed = false;
+
+  constructor(options: FraserObjectiveOptions) {
+    if (typeof options !== 'object' || options === null) throw new ArgumentTypeError('options must be an object', 'options');
+    const k = requireCounts(options.k, 'k');
+    const n = requireCounts(options.n, 'n');
+    const x = requireFloat64Array(options.x, 'x');
+    const q = requireInteger(options.latentDim, 'latentDim', 1);
+    const c = options.likelihoodPseudocount ?? 0;
+    if (typeof c !== 'number' || !(c >= 0) || !Number.isFinite(c)) {
+      throw new ArgumentValueError(`likelihoodPseudocount must be a finite number ≥ 0, got ${String(c)}`, 'likelihoodPseudocount');
+    }
+    if (n.length !== k.length) throw new ShapeError(`n has ${n.length} elements, k has ${k.length}`, 'n');
+    if (x.length !== k.length) throw new ShapeError(`x has ${x.length} elements, k has ${k.length}`, 'x');
+    const J = requireInteger(options.junctions, 'junctions', 1);
+    if (k.length % J !== 0 || k.length === 0) throw new ShapeError(`k has ${k.length} elements, not a positive multiple of J = ${J}`, 'k');
+    const N = k.length / J;
+    validateCounts(k, n, J);
+    requireFinite(x, 'x');
+    const blockCells = requireInteger(options.blockCells ?? 1 << 16, 'blockCells', 1);
+    this.samples = N;
+    this.junctions = J;
+    this.latentDim = q;
+    this.likelihoodPseudocount = c;
+    this.blockRows = Math.max(1, Math.min(J, Math.floor(blockCells / N)));
+    this.core = options.core ?? getCore();
+    const e = this.core.exports as unknown as CoreExports & FraserExports;
+    const s = options.scalar ? 'Scalar' : '';
+    this.cells = e[`fraserCells${s}` as 'fraserCells'];
+    this.rhoKernel = e[`fraserRhoObjective${s}` as 'fraserRhoObjective'];
+    this.logChoose = e[`betabinomLogChooseRows${s}` as 'betabinomLogChooseRows'];
+    this.gemm = e[`gemm${s}` as 'gemm'];
+    this.gemv = e[`gemv${s}` as 'gemv'];
+    if (typeof this.cells !== 'function') throw new ArgumentValueError('this WebAssembly core has no FRASER kernels (rebuild it)', 'core');
+    this.gemmWork = gemmWorkspace(this.core);
+    const B = this.blockRows;
+    const ws = (this.ws = new Workspace(this.core));
+    try {
+      this.kT = ws.u32(J * N, 'k (junction-major)');
+      this.nT = ws.u32(J * N, 'n (junction-major)');
+      this.xT = ws.f64(J * N, 'x (junction-major)');
+      this.E = ws.f64(J * q, 'E');
+      this.D = ws.f64(J * q, 'D');
+      this.b = ws.f64(J, 'b');
+      this.a = ws.f64(J, 'a');
+      this.H = ws.f64(N * q, 'H');
+      this.M = ws.f64(N * q, 'GD');
+      this.gE = ws.f64(J * q, 'gradE');
+      this.gD = ws.f64(J * q, 'gradD');
+      this.gB = ws.f64(J, 'gradB');
+      this.blk = ws.f64(B * N, 'Y/G block');
+      this.rowLoss = ws.f64(B, 'row loss');
+      this.rowGrad = ws.f64(B, 'row gradient');
+      this.rowD2 = ws.f64(B, 'row second derivative');
+      this.idx = ws.u32(B, 'active junctions');
+      this.dAct = ws.f64(B * q, 'active d');
+      this.gAct = ws.f64(B * q, 'active gradient');
+      this.bTrial = ws.f64(J, 'trial b');
+      this.tBuf = ws.f64(B, 'logit rho');
+    } catch (err) {
+      ws.dispose();
+      throw err;
+    }
+    transposeInto(this.core.u32, this.kT.ptr >>> 2, k, N, J);
+    transposeInto(this.core.u32, this.nT.ptr >>> 2, n, N, J);
+    transposeInto(this.core.f64, this.xT.ptr >>> 3, x, N, J);
+    this.a.view().fill(1); // ρ = 1/2 until setRho
+  }
+
+  private check(): void {
+    if (this.disposed) throw new ArgumentValueError('this FraserObjective was disposed', 'objective');
+  }
+
+  /** Replaces x (N×J, used as given), e.g. with a denoising copy x + noise. */
+  setX(x: Float64Array): void {
+    this.check();
+    requireLength(x, this.samples * this.junctions, 'x', `N×J = ${this.samples}×${this.junctions}`);
+    requireFinite(x, 'x');
+    transposeInto(this.core.f64, this.xT.ptr >>> 3, x, this.samples, this.junctions);
+    this.eVersion++;
+  }
+
+  /** Sets E (J×q). */
+  setEncoder(E: Float64Array): void {
+    this.check();
+    requireLength(E, this.junctions * this.latentDim, 'E', `J×q = ${this.junctions}×${this.latentDim}`);
+    requireFinite(E, 'E');
+    this.E.set(E);
+    this.eVersion++;
+  }
+
+  /** Sets D (J×q) and b (J). */
+  setDecoder(D: Float64Array, b: Float64Array): void {
+    this.check();
+    requireLength(D, this.junctions * this.latentDim, 'D', `J×q = ${this.junctions}×${this.latentDim}`);
+    requireLength(b, this.junctions, 'b', `J = ${this.junctions}`);
+    requireFinite(D, 'D');
+    requireFinite(b, 'b');
+    this.D.set(D);
+    this.b.set(b);
+  }
+
+  /** Sets ρ (J), each in [0, 1]. */
+  setRho(rho: Float64Array): void {
+    this.check();
+    requireLength(rho, this.junctions, 'rho', `J = ${this.junctions}`);
+    rhoToA(rho, this.core.f64, this.a.ptr >>> 3);
+  }
+
+  /** Sets ρ from t = logit ρ (J). */
+  setLogitRho(t: Float64Array): void {
+    this.check();
+    requireLength(t, this.junctions, 'logitRho', `J = ${this.junctions}`);
+    const f = this.core.f64;
+    const o = this.a.ptr >>> 3;
+    for (let j = 0; j < t.length; j++) {
+      if (Number.isNaN(t[j])) throw new ArgumentValueError(`logitRho[${j}] is NaN`, `logitRho[${j}]`);
+      f[o + j] = Math.exp(-t[j]);
+    }
+  }
+
+  /** Sets per-cell weights w (N×J, finite, ≥ 0), or removes them with null. */
+  setWeights(w: Float64Array | null): void {
+    this.check();
+    if (w === null) {
+      this.w = undefined;
+      return;
+    }
+    requireLength(w, this.samples * this.junctions, 'weights', `N×J = ${this.samples}×${this.junctions}`);
+    for (let i = 0; i < w.length; i++) {
+      if (!(w[i] >= 0 && w[i] < Infinity)) throw new ArgumentValueError(`weights[${i}] must be finite and ≥ 0, got ${w[i]}`, `weights[${i}]`);
+    }
+    if (!this.w) this.w = this.ws.f64(this.samples * this.junctions, 'weights (junction-major)');
+    transposeInto(this.core.f64, this.w.ptr >>> 3, w, this.samples, this.junctions);
+  }
+
+  /** Copies of the stored parameters. */
+  getEncoder(): Float64Array {
+    return this.E.view().slice();
+  }
+  getDecoder(): { D: Float64Array; b: Float64Array } {
+    return { D: this.D.view().slice(), b: this.b.view().slice() };
+  }
+  /** ρ_j = 1/(1+a_j) as stored (before the kernels' clamp). */
+  getRho(): Float64Array {
+    const a = this.a.view();
+    const r = new Float64Array(a.length);
+    for (let j = 0; j < a.length; j++) r[j] = 1 / (1 + a[j]);
+    return r;
+  }
+
+  /** H = x E, recomputed only when x or E changed since the last time. */
+  private ensureH(): void {
+    if (this.hVersion === this.eVersion) return;
+    const N = this.samples, J = this.junctions, q = this.latentDim;
+    this.gemm(1, 0, N, q, J, 1, this.xT.ptr, N, this.E.ptr, q, 0, this.H.ptr, q, this.gemmWork);
+    this.hVersion = this.eVersion;
+  }
+
+  /**
+   * Y rows (nb×N, ld N) = Dact (nb×q) Hᵀ. Below SMALL_BATCH rows, one gemv per row: gemm would
+   * pack all of H (N×q) for each call, which dominates a single junction's evaluation.
+   */
+  private rowsY(nb: number, pD: number, pY: number): void {
+    const N = this.samples, q = this.latentDim;
+    if (nb < SMALL_BATCH) {
+      for (let r = 0; r < nb; r++) this.gemv(0, N, q, 1, this.H.ptr, q, pD + r * q * 8, 0, pY + r * N * 8);
+    } else {
+      this.gemm(0, 1, nb, N, q, 1, pD, q, this.H.ptr, q, 0, pY, N, this.gemmWork);
+    }
+  }
+
+  /** out (nb×q) = G rows (nb×N) H, by gemv per row below SMALL_BATCH rows. */
+  private rowsGradD(nb: number, pG: number, pOut: number): void {
+    const N = this.samples, q = this.latentDim;
+    if (nb < SMALL_BATCH) {
+      for (let r = 0; r < nb; r++) this.gemv(1, N, q, 1, this.H.ptr, q, pG + r * N * 8, 0, pOut + r * q * 8);
+    } else {
+      this.gemm(0, 0, nb, q, N, 1, pG, N, this.H.ptr, q, 0, pOut, q, this.gemmWork);
+    }
+  }
+
+  /**
+   * One pass over all junctions in blocks: loss, G, ∂b, optionally ∂D, and M = G D; then ∂E = xᵀM
+   * when asked. Returns nll.
+   */
+  private pass(wantE: boolean, wantD: boolean): number {
+    this.ensureH();
+    const N = this.samples, J = this.junctions, q = this.latentDim, B = this.blockRows;
+    const scale = 1 / (N * J);
+    const w = this.w ? this.w.ptr : 0;
+    let loss = 0;
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      const dBlk = this.D.ptr + j0 * q * 8;
+      // Y block (nb×N) = D[j0:j0+nb] Hᵀ; the kernel adds b and overwrites Y with G.
+      this.gemm(0, 1, nb, N, q, 1, dBlk, q, this.H.ptr, q, 0, this.blk.ptr, N, this.gemmWork);
+      loss += this.cells(
+        nb, N, 0, this.blk.ptr, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, N,
+        this.a.ptr + j0 * 8, this.b.ptr + j0 * 8, this.likelihoodPseudocount, w ? w + j0 * N * 8 : 0, N,
+        scale, this.blk.ptr, N, 0, this.gB.ptr + j0 * 8,
+      );
+      if (wantD) this.gemm(0, 0, nb, q, N, 1, this.blk.ptr, N, this.H.ptr, q, 0, this.gD.ptr + j0 * q * 8, q, this.gemmWork);
+      if (wantE) this.gemm(1, 0, N, q, nb, 1, this.blk.ptr, N, dBlk, q, j0 === 0 ? 0 : 1, this.M.ptr, q, this.gemmWork);
+    }
+    if (wantE) this.gemm(0, 0, J, q, N, 1, this.xT.ptr, N, this.M.ptr, q, 0, this.gE.ptr, q, this.gemmWork);
+    return loss;
+  }
+
+  /** nll at the stored parameters. */
+  nll(): number {
+    this.check();
+    return this.pass(false, false);
+  }
+
+  /** nll and its gradients at the stored parameters (fresh arrays unless `out` is given). */
+  evaluate(out?: Partial<Omit<FraserGradients, 'nll'>>): FraserGradients {
+    this.check();
+    const nll = this.pass(true, true);
+    const J = this.junctions, q = this.latentDim;
+    const gradE = out?.gradE ?? new Float64Array(J * q);
+    const gradD = out?.gradD ?? new Float64Array(J * q);
+    const gradB = out?.gradB ?? new Float64Array(J);
+    requireLength(gradE, J * q, 'gradE', 'J×q');
+    requireLength(gradD, J * q, 'gradD', 'J×q');
+    requireLength(gradB, J, 'gradB', 'J');
+    gradE.set(this.gE.view());
+    gradD.set(this.gD.view());
+    gradB.set(this.gB.view());
+    return { nll, gradE, gradD, gradB };
+  }
+
+  /**
+   * `(e, g) => nll` over E (J×q row-major) with D, b, ρ fixed, for `lbfgs`. Each call writes e into
+   * the stored E (set the optimiser's result with `setEncoder` afterwards), and g = ∂nll/∂E.
+   */
+  encoderObjective(): (e: Float64Array, g: Float64Array) => number {
+    this.check();
+    const JQ = this.junctions * this.latentDim;
+    return (e: Float64Array, g: Float64Array): number => {
+      if (e.length !== JQ || g.length !== JQ) throw new ShapeError(`E and its gradient need ${JQ} elements`, 'e');
+      this.E.set(e);
+      this.eVersion++;
+      const f = this.pass(true, false);
+      g.set(this.gE.view());
+      return f;
+    };
+  }
+
+  /** Start points for the decoder fit: J×(q+1) rows [b_j, d_j] from the stored b and D. */
+  decoderStart(out?: Float64Array): Float64Array {
+    this.check();
+    const J = this.junctions, q = this.latentDim, dim = q + 1;
+    const X = out ?? new Float64Array(J * dim);
+    requireLength(X, J * dim, 'out', 'J×(q+1)');
+    const D = this.D.view(), b = this.b.view();
+    for (let j = 0; j < J; j++) {
+      X[j * dim] = b[j];
+      for (let l = 0; l < q; l++) X[j * dim + 1 + l] = D[j * q + l];
+    }
+    return X;
+  }
+
+  /** Stores the decoder rows [b_j, d_j] of X (J×(q+1)), e.g. minimizeBatch's result x. */
+  setDecoderFromBatch(X: Float64Array): void {
+    this.check();
+    const J = this.junctions, q = this.latentDim, dim = q + 1;
+    requireLength(X, J * dim, 'X', 'J×(q+1)');
+    requireFinite(X, 'X');
+    const f = this.core.f64;
+    const oD = this.D.ptr >>> 3, oB = this.b.ptr >>> 3;
+    for (let j = 0; j < J; j++) {
+      f[oB + j] = X[j * dim];
+      for (let l = 0; l < q; l++) f[oD + j * q + l] = X[j * dim + 1 + l];
+    }
+  }
+
+  /**
+   * The batched per-junction decoder objective for `minimizeBatch(fn, decoderStart(), J, q+1)`:
+   * F[j] = (1/N) Σ_i w_ij ℓ_ij at y_·j = H·d_j + b_j (X row j = [b_j, d_j]), G row j its gradient.
+   * H is taken from the stored E (recomputed if E changed). The stored D and b are not touched.
+   */
+  decoderObjective(): BatchObjective {
+    this.check();
+    const N = this.samples, q = this.latentDim, dim = q + 1, B = this.blockRows;
+    const scale = 1 / N;
+    return (X, G, F, active, nActive) => {
+      this.ensureH();
+      const w = this.w ? this.w.ptr : 0;
+      for (let r0 = 0; r0 < nActive; r0 += B) {
+        const nb = Math.min(B, nActive - r0);
+        const f64 = this.core.f64, u32 = this.core.u32;
+        const oIdx = this.idx.ptr >>> 2, oD = this.dAct.ptr >>> 3, oB = this.bTrial.ptr >>> 3;
+        for (let r = 0; r < nb; r++) {
+          const p = active[r0 + r];
+          u32[oIdx + r] = p;
+          f64[oB + p] = X[p * dim];
+          for (let l = 0; l < q; l++) f64[oD + r * q + l] = X[p * dim + 1 + l];
+        }
+        this.rowsY(nb, this.dAct.ptr, this.blk.ptr);
+        this.cells(
+          nb, N, this.idx.ptr, this.blk.ptr, N, this.kT.ptr, this.nT.ptr, N, this.a.ptr, this.bTrial.ptr,
+          this.likelihoodPseudocount, w, N, scale, this.blk.ptr, N, this.rowLoss.ptr, this.rowGrad.ptr,
+        );
+        this.rowsGradD(nb, this.blk.ptr, this.gAct.ptr);
+        const oL = this.rowLoss.ptr >>> 3, oG = this.rowGrad.ptr >>> 3, oA = this.gAct.ptr >>> 3;
+        for (let r = 0; r < nb; r++) {
+          const p = active[r0 + r];
+          F[p] = f64[oL + r];
+          G[p * dim] = f64[oG + r];
+          for (let l = 0; l < q; l++) G[p * dim + 1 + l] = f64[oA + r * q + l];
+        }
+      }
+    };
+  }
+
+  /** Σ_i lnC(n_ij + 2c, k_ij + c) per junction, computed once. */
+  private logChooseSums(): Float64Array {
+    if (this.lnC) return this.lnC;
+    const J = this.junctions, N = this.samples, B = this.blockRows;
+    const out = new Float64Array(J);
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      this.logChoose(nb, N, 0, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, N, this.likelihoodPseudocount, this.rowLoss.ptr);
+      out.set(this.rowLoss.view().subarray(0, nb), j0);
+    }
+    return (this.lnC = out);
+  }
+
+  /**
+   * f_j(t) for the first nActive problems of `active` (junction indices): the full beta-binomial
+   * NLL of junction j at ρ = sigmoid(T[j]) (μ from the stored E, D, b), summed over samples, plus
+   * 1e-4·T[j]². Writes F[j], and f'(t), f''(t) into D1[j], D2[j] when those are given.
+   */
+  rhoDerivatives(T: Float64Array, F: Float64Array, D1?: Float64Array, D2?: Float64Array, active?: Uint32Array, nActive?: number): void {
+    this.check();
+    const J = this.junctions;
+    for (const [v, name] of [[T, 'T'], [F, 'F'], [D1, 'D1'], [D2, 'D2']] as const) {
+      if (v !== undefined) requireLength(v, J, name, `J = ${J}`);
+    }
+    this.rhoEval(T, F, D1, D2, active, nActive ?? (active ? active.length : J));
+  }
+
+  private rhoEval(T: Float64Array, F: Float64Array, D1: Float64Array | undefined, D2: Float64Array | undefined, active: Uint32Array | undefined, nActive: number): void {
+    this.ensureH();
+    const N = this.samples, q = this.latentDim, B = this.blockRows;
+    const lnC = this.logChooseSums();
+    for (let r0 = 0; r0 < nActive; r0 += B) {
+      const nb = Math.min(B, nActive - r0);
+      const f64 = this.core.f64, u32 = this.core.u32;
+      const oIdx = this.idx.ptr >>> 2, oD = this.dAct.ptr >>> 3, oT = this.tBuf.ptr >>> 3, oDs = this.D.ptr >>> 3;
+      for (let r = 0; r < nb; r++) {
+        const p = active ? active[r0 + r] : r0 + r;
+        u32[oIdx + r] = p;
+        f64[oT + r] = T[p];
+        for (let l = 0; l < q; l++) f64[oD + r * q + l] = f64[oDs + p * q + l];
+      }
+      this.rowsY(nb, this.dAct.ptr, this.blk.ptr);
+      this.rhoKernel(
+        nb, N, this.idx.ptr, this.tBuf.ptr, this.blk.ptr, N, this.kT.ptr, this.nT.ptr, N, this.b.ptr,
+        this.likelihoodPseudocount, this.rowLoss.ptr, D1 || D2 ? this.rowGrad.ptr : 0, D2 ? this.rowD2.ptr : 0,
+      );
+      const oL = this.rowLoss.ptr >>> 3, oG = this.rowGrad.ptr >>> 3, oH = this.rowD2.ptr >>> 3;
+      for (let r = 0; r < nb; r++) {
+        const p = active ? active[r0 + r] : r0 + r;
+        F[p] = f64[oL + r] - lnC[p];
+        if (D1) D1[p] = f64[oG + r];
+        if (D2) D2[p] = f64[oH + r];
+      }
+    }
+  }
+
+  /**
+   * The batched ρ objective for `brentBatch(fn, lo, hi)` over t_j = logit ρ_j (the reference
+   * brackets [−30, 30], tolerance 1e-7); set the result with `setLogitRho(result.x)`.
+   */
+  rhoObjective(): BatchScalarObjective {
+    this.check();
+    return (U, FU, active, nActive) => this.rhoEval(U, FU, undefined, undefined, active, nActive);
+  }
+
+  /**
+   * Per-junction mean truncated loss (1/N) Σ_i w_ij ℓ_ij at the stored parameters (the decoder
+   * objective's F); the reference's AE loop stops when every junction's change is < 1e-5.
+   */
+  junctionLoss(out?: Float64Array): Float64Array {
+    this.check();
+    const J = this.junctions;
+    const res = out ?? new Float64Array(J);
+    requireLength(res, J, 'out', `J = ${J}`);
+    const X = this.decoderStart();
+    const G = new Float64Array(X.length);
+    const active = new Uint32Array(J);
+    for (let j = 0; j < J; j++) active[j] = j;
+    const b = this.bTrial.view();
+    b.set(this.b.view());
+    this.decoderObjective()(X, G, res, active, J);
+    return res;
+  }
+
+  /** μ = sigmoid(x E Dᵀ + 1bᵀ), N×J row-major, at the stored parameters. */
+  predictMean(out?: Float64Array): Float64Array {
+    this.check();
+    this.ensureH();
+    const N = this.samples, J = this.junctions, q = this.latentDim, B = this.blockRows;
+    const mu = out ?? new Float64Array(N * J);
+    requireLength(mu, N * J, 'out', `N×J = ${N}×${J}`);
+    const sig = (this.core.exports as unknown as CoreExports).sigmoidArray;
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      this.gemm(0, 1, nb, N, q, 1, this.D.ptr + j0 * q * 8, q, this.H.ptr, q, 0, this.blk.ptr, N, this.gemmWork);
+      const f64 = this.core.f64;
+      const o = this.blk.ptr >>> 3, ob = this.b.ptr >>> 3;
+      for (let r = 0; r < nb; r++) for (let i = 0; i < N; i++) f64[o + r * N + i] += f64[ob + j0 + r];
+      sig(this.blk.ptr, this.blk.ptr, nb * N);
+      for (let r = 0; r < nb; r++) for (let i = 0; i < N; i++) mu[i * J + j0 + r] = f64[o + r * N + i];
+    }
+    return mu;
+  }
+
+  /** Bytes of WebAssembly memory this objective holds. */
+  get bytes(): number {
+    return this.ws.bytes;
+  }
+
+  /** Frees every buffer. Safe to call twice. */
+  dispose(): void {
+    this.disposed = true;
+    this.ws.dispose();
+  }
+}
+
+/** dst[off + j·N + i] = src[i·J + j] (N×J → J×N), in tiles so both sides stay in cache. */
+function transposeInto(dst: Float64Array | Uint32Array, off: number, src: ArrayLike<number>, N: number, J: number): void {
+  const T = 32;
+  for (let i0 = 0; i0 < N; i0 += T) {
+    const i1 = Math.min(N, i0 + T);
+    for (let j0 = 0; j0 < J; j0 += T) {
+      const j1 = Math.min(J, j0 + T);
+      for (let j = j0; j < j1; j++) {
+        const d = off + j * N;
+        for (let i = i0; i < i1; i++) dst[d + i] = src[i * J + j];
+      }
+    }
+  }
+}
+
+/** Inputs of nllAndGradient (all row-major; N, J, q are read from the lengths). */
+export interface NllAndGradientInput {
+  /** N×J split reads. */
+  k: CountArray;
+  /** N×J total reads. */
+  n: CountArray;
+  /** N×J encoder input, used as given (centre it first). */
+  x: Float64Array;
+  /** J×q */
+  E: Float64Array;
+  /** J×q */
+  D: Float64Array;
+  /** J */
+  b: Float64Array;
+  /** J, each in [0, 1] */
+  rho: Float64Array;
+  /** c ≥ 0, default 0. */
+  likelihoodPseudocount?: number;
+  core?: Core;
+  scalar?: boolean;
+  blockCells?: number;
+}
+
+/**
+ * The FRASER truncated NLL (mean over N·J cells) and its gradients in E, D and b: see the file
+ * header for the formulas. J = b.length, q = E.length / J, N = k.length / J; a ShapeError names
+ * the argument whose length disagrees, an ArgumentValueError names the index of a bad count
+ * ('k[7]': negative, non-integer, NaN, ≥ 2^32, or k > n) or a bad ρ/x/E/D/b entry.
+ * Allocates a FraserObjective for the call; fits should keep one instead.
+ */
+export function nllAndGradient(input: NllAndGradientInput): FraserGradients {
+  if (typeof input !== 'object' || input === null) throw new ArgumentTypeError('input must be an object', 'input');
+  const { k, n, x, E, D, b, rho } = input;
+  requireFloat64Array(b, 'b');
+  const J = b.length;
+  if (J === 0) throw new ShapeError('b is empty: there must be at least one junction', 'b');
+  requireFloat64Array(E, 'E');
+  const q = E.length / J;
+  if (!Number.isInteger(q) || q < 1) throw new ShapeError(`E has ${E.length} elements, not a positive multiple of J = ${J}`, 'E');
+  requireCounts(k, 'k');
+  const N = k.length / J;
+  if (!Number.isInteger(N) || N < 1) throw new ShapeError(`k has ${k.length} elements, not a positive multiple of J = ${J}`, 'k');
+  requireCounts(n, 'n');
+  if (n.length !== N * J) throw new ShapeError(`n has ${n.length} elements, k has ${N * J}`, 'n');
+  requireLength(x, N * J, 'x', `N×J = ${N}×${J}`);
+  requireLength(D, J * q, 'D', `J×q = ${J}×${q}`);
+  requireLength(rho, J, 'rho', `J = ${J}`);
+  const obj = new FraserObjective({
+    k, n, x, latentDim: q, junctions: J, likelihoodPseudocount: input.likelihoodPseudocount,
+    core: input.core, scalar: input.scalar, blockCells: input.blockCells,
+  });
+  try {
+    obj.setEncoder(E);
+    obj.setDecoder(D, b);
+    obj.setRho(rho);
+    return obj.evaluate();
+  } finally {
+    obj.dispose();
+  }
+}
