@@ -41,19 +41,35 @@ function adjustStrided(src: Float64Array, dst: Float64Array, off: number, m: num
   let cnt = 0;
   for (let i = 0; i < m; i++) {
     const v = src[off + i * stride];
-    if (v === v) idx[cnt++] = i;
+    if (v === v) buf[cnt++] = v;
     else dst[off + i * stride] = NaN;
   }
   if (cnt === 0) return;
-  const order = idx.subarray(0, cnt);
-  // Sort ascending by p; ties by position (a stable order, as R's order()).
-  order.sort((x, y) => src[off + x * stride] - src[off + y * stride] || x - y);
+  // Sort the values natively (no comparator: a typed-array sort is numeric and several times
+  // faster than sorting an index array through a closure), find each value's rank by binary
+  // search, adjust the sorted values in place, and read each result back through its rank. Tied
+  // p-values have equal adjusted values under both step-up (BH, BY: running minimum from the top)
+  // and step-down (Holm: running maximum from the bottom), so any rank within a tie will do.
+  const sorted = buf.subarray(0, cnt);
+  sorted.sort();
+  let r = 0;
+  for (let i = 0; i < m; i++) {
+    const v = src[off + i * stride];
+    if (v !== v) continue;
+    let lo = 0, hi = cnt - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    idx[r++] = lo;
+  }
   if (method === 'holm') {
     let run = 0;
     for (let j = 0; j < cnt; j++) {
-      const v = (cnt - j) * src[off + order[j] * stride];
+      const v = (cnt - j) * sorted[j];
       if (v > run) run = v;
-      buf[j] = run < 1 ? run : 1;
+      sorted[j] = run < 1 ? run : 1;
     }
   } else {
     let q = 1;
@@ -63,12 +79,15 @@ function adjustStrided(src: Float64Array, dst: Float64Array, off: number, m: num
     }
     let run = Infinity;
     for (let j = cnt - 1; j >= 0; j--) {
-      const v = ((q * cnt) / (j + 1)) * src[off + order[j] * stride];
+      const v = ((q * cnt) / (j + 1)) * sorted[j];
       if (v < run) run = v;
-      buf[j] = run < 1 ? run : 1;
+      sorted[j] = run < 1 ? run : 1;
     }
   }
-  for (let j = 0; j < cnt; j++) dst[off + order[j] * stride] = buf[j];
+  r = 0;
+  for (let i = 0; i < m; i++) {
+    if (src[off + i * stride] === src[off + i * stride]) dst[off + i * stride] = sorted[idx[r++]];
+  }
 }
 
 function adjustOne(p: Float64Array, method: Method): Float64Array {

@@ -3,7 +3,8 @@ import { averagePrecision } from '../../metrics.js';
 import { brentBatch, lbfgs, minimizeBatch } from '../../optim/index.js';
 import { Rng } from '../../random.js';
 import { FraserObjective } from './objective.js';
-import { gemm, gramSvd, matrix, optimalHardThreshold } from '../../linalg/index.js';
+import { fitLogitRho } from './rho.js';
+import { gemm, gramSvd, matrix, optimalHardThreshold, symmetricEigen } from '../../linalg/index.js';
 import { adjust, betaBinomial } from '../../stats/index.js';
 import type { Core } from '../../wasm/core.js';
 
@@ -133,11 +134,13 @@ export function pcaOfCentred(xc: Float64Array, N: number, J: number, q: number |
 
 export type FraserImplementation = 'pca' | 'ae' | 'pca-bb-decoder';
 
-/** Progress of a fit: the stage, the round (AE, PCA-BB-Decoder) and the loss after it. */
+/** Progress of a fit: the stage, the round (AE, PCA-BB-Decoder), the loss after it, and the share of junctions done in streamed stages. */
 export interface FraserProgress {
   stage: 'prepare' | 'pca' | 'rho' | 'updateE' | 'updateD' | 'weights' | 'final' | 'statistics' | 'qSearch';
   round?: number;
   loss?: number;
+  /** Streamed stages: junctions done / junctions. */
+  fraction?: number;
   message?: string;
 }
 
@@ -162,11 +165,18 @@ export interface FraserFitOptions {
   /** AE: L-BFGS iterations per updateE (default 50) and per junction in updateD (default 100), as in the reference. */
   encoderIterations?: number;
   decoderIterations?: number;
+  /** How ρ is fitted per junction: 'newton' (default; safeguarded, on logit ρ) or 'brent' (the reference's). Both over logit ρ ∈ [−30, 30] to 1e-7. */
+  rhoOptimizer?: 'newton' | 'brent';
   /** Per-sample multiple-testing method (default 'BY'), and donor/acceptor groups (length J) for Holm within groups. */
   fdrMethod?: 'BY' | 'BH';
   groups?: Int32Array;
   /** q search: the grid (default: up to 12 log-spaced values in [2, min(N, J)/3]). */
   qGrid?: number[];
+  /**
+   * Cells per streamed junction block (default 2^20): the per-junction fits and the statistics
+   * walk the junctions in blocks of ⌊blockCells/N⌋, so their working memory does not grow with J.
+   */
+  blockCells?: number;
   signal?: AbortSignal;
   onProgress?: (p: FraserProgress) => void;
   core?: Core;
@@ -201,12 +211,15 @@ interface FraserParameters {
   b: Float64Array;
   rho: Float64Array;
   xMeans: Float64Array;
+  /** H (N×q): the training samples' latent positions, μ = sigmoid(H Dᵀ + b). */
+  latent: Float64Array;
   /** Per kept junction: mean and sd of the training logit residuals (the z-score scale). */
   zCenter: Float64Array;
   zScale: Float64Array;
   history: Float64Array;
   qSelection: QSelection;
   notices: string[];
+  blockCells: number;
 }
 
 interface FraserResults {
@@ -218,6 +231,7 @@ interface FraserResults {
 }
 
 const logit = (p: number) => Math.log(p) - Math.log1p(-p);
+const DEFAULT_BLOCK_CELLS = 1 << 20;
 
 /**
  * A fitted FRASER model and its statistics for the training samples. Immutable. Matrices are N×J
@@ -225,6 +239,10 @@ const logit = (p: number) => Math.log(p) - Math.log1p(-p);
  * model (listed in `dropped`, with a notice) and its columns of mu, pValues, padj, zScores and
  * deltaPsi are NaN — the one documented source of NaN in the results besides deltaPsi where n = 0
  * (ψ undefined). E and D are J×q, b and rho length J, with zero rows / NaN for dropped junctions.
+ *
+ * Memory: pValues and padj are computed by the fit. mu, zScores and deltaPsi (N×J each, 8·N·J
+ * bytes) are computed, in junction blocks, the first time they are read, and then kept; until
+ * then the fit holds a reference to the input k and n (do not modify them while you use the fit).
  */
 export class FraserFit {
   readonly implementation: FraserImplementation;
@@ -235,19 +253,20 @@ export class FraserFit {
   readonly D: Float64Array;
   readonly b: Float64Array;
   readonly rho: Float64Array;
-  readonly mu: Float64Array;
   readonly pValues: Float64Array;
   readonly padj: Float64Array;
-  readonly zScores: Float64Array;
-  readonly deltaPsi: Float64Array;
+  /** H (N×q), the training samples in the latent space. */
+  readonly latent: Float64Array;
   /** The loss (mean truncated NLL over cells) after each step of the fit. */
   readonly history: Float64Array;
   readonly qSelection: QSelection;
   readonly dropped: Uint32Array;
   readonly notices: readonly string[];
   private readonly params: FraserParameters;
+  private readonly lazy: Partial<FraserResults>;
+  private readonly data: { k: Counts; n: Counts } | undefined;
 
-  constructor(params: FraserParameters, results: FraserResults) {
+  constructor(params: FraserParameters, results: Pick<FraserResults, 'pValues' | 'padj'> & Partial<FraserResults>, data?: { k: Counts; n: Counts }) {
     this.params = params;
     this.implementation = params.implementation;
     this.samples = params.samples;
@@ -264,16 +283,40 @@ export class FraserFit {
       this.b[j] = params.b[jj];
       this.rho[j] = params.rho[jj];
     });
-    this.mu = results.mu;
     this.pValues = results.pValues;
     this.padj = results.padj;
-    this.zScores = results.zScores;
-    this.deltaPsi = results.deltaPsi;
+    this.lazy = { mu: results.mu, zScores: results.zScores, deltaPsi: results.deltaPsi };
+    this.data = data;
+    this.latent = params.latent;
     this.history = params.history;
     this.qSelection = params.qSelection;
     this.dropped = params.dropped;
     this.notices = Object.freeze([...params.notices]);
     Object.freeze(this);
+  }
+
+  private derive(name: 'mu' | 'zScores' | 'deltaPsi'): Float64Array {
+    const have = this.lazy[name];
+    if (have) return have;
+    if (name !== 'mu' && !this.data) throw new ArgumentValueError(`${name} was not stored with this fit`, name);
+    const p = this.params;
+    const out = new Float64Array(p.samples * p.junctions).fill(NaN);
+    scoreBlocks(p, p.latent, this.data?.k, this.data?.n, p.samples, { [name]: out });
+    this.lazy[name] = out;
+    return out;
+  }
+
+  /** μ (N×J), the fitted mean ψ of every cell. */
+  get mu(): Float64Array {
+    return this.derive('mu');
+  }
+  /** z-scores (N×J) of the logit residuals on each junction's training residual scale. */
+  get zScores(): Float64Array {
+    return this.derive('zScores');
+  }
+  /** Δψ = k/n − μ (N×J); NaN where n = 0. */
+  get deltaPsi(): Float64Array {
+    return this.derive('deltaPsi');
   }
 
   /**
@@ -285,7 +328,15 @@ export class FraserFit {
   predict(input: { k: Counts; n: Counts }, options: { core?: Core } = {}): FraserPrediction {
     const p = this.params;
     const { N: M } = checkCounts({ ...input, junctions: p.junctions, samples: undefined }, 'input');
-    return scoreSamples(p, input.k, input.n, M, options.core);
+    const { k, n } = input;
+    const H = encodeSamples(p, k, n, M, options.core);
+    const size = M * p.junctions;
+    const out = {
+      mu: new Float64Array(size).fill(NaN), pValues: new Float64Array(size).fill(NaN),
+      zScores: new Float64Array(size).fill(NaN), deltaPsi: new Float64Array(size).fill(NaN),
+    };
+    scoreBlocks(p, H, k, n, M, out, options.core);
+    return { samples: M, ...out, padj: adjustPerSample(p, out.pValues, M) };
   }
 
   /** A plain-JSON form (arrays as number arrays, NaN as null); `fraser.fromJSON` restores it exactly. */
@@ -293,7 +344,7 @@ export class FraserFit {
     const p = this.params;
     return {
       format: 'latentwasm.fraser',
-      version: 1,
+      version: 2,
       implementation: p.implementation,
       samples: p.samples,
       junctions: p.junctions,
@@ -304,10 +355,11 @@ export class FraserFit {
       groups: p.groups ? Array.from(p.groups) : null,
       kept: Array.from(p.kept),
       dropped: Array.from(p.dropped),
-      E: enc(p.E), D: enc(p.D), b: enc(p.b), rho: enc(p.rho), xMeans: enc(p.xMeans),
+      E: enc(p.E), D: enc(p.D), b: enc(p.b), rho: enc(p.rho), xMeans: enc(p.xMeans), latent: enc(p.latent),
       zCenter: enc(p.zCenter), zScale: enc(p.zScale), history: enc(p.history),
       qSelection: p.qSelection.method === 'oht' ? { ...p.qSelection, singularValues: enc(p.qSelection.singularValues) } : p.qSelection,
       notices: p.notices,
+      blockCells: p.blockCells,
       results: { mu: enc(this.mu), pValues: enc(this.pValues), padj: enc(this.padj), zScores: enc(this.zScores), deltaPsi: enc(this.deltaPsi) },
     };
   }
@@ -316,15 +368,16 @@ export class FraserFit {
   static fromJSON(json: unknown): FraserFit {
     const o = (typeof json === 'string' ? JSON.parse(json) : json) as Record<string, any>;
     if (!o || o.format !== 'latentwasm.fraser') throw new ArgumentValueError('not a latentwasm FRASER fit (format field missing or different)', 'json');
-    if (o.version !== 1) throw new ArgumentValueError(`unsupported FRASER fit version ${o.version}`, 'json.version');
+    if (o.version !== 2) throw new ArgumentValueError(`unsupported FRASER fit version ${o.version} (this build reads version 2)`, 'json.version');
     const qs = o.qSelection.method === 'oht' ? { ...o.qSelection, singularValues: dec(o.qSelection.singularValues) } : o.qSelection;
     const params: FraserParameters = {
       implementation: o.implementation, samples: o.samples, junctions: o.junctions, q: o.q,
       pseudocount: o.pseudocount, likelihoodPseudocount: o.likelihoodPseudocount, fdrMethod: o.fdrMethod,
       groups: o.groups ? Int32Array.from(o.groups) : undefined,
       kept: Uint32Array.from(o.kept), dropped: Uint32Array.from(o.dropped),
-      E: dec(o.E), D: dec(o.D), b: dec(o.b), rho: dec(o.rho), xMeans: dec(o.xMeans),
+      E: dec(o.E), D: dec(o.D), b: dec(o.b), rho: dec(o.rho), xMeans: dec(o.xMeans), latent: dec(o.latent),
       zCenter: dec(o.zCenter), zScale: dec(o.zScale), history: dec(o.history), qSelection: qs, notices: o.notices ?? [],
+      blockCells: o.blockCells ?? DEFAULT_BLOCK_CELLS,
     };
     const r = o.results;
     return new FraserFit(params, { mu: dec(r.mu), pValues: dec(r.pValues), padj: dec(r.padj), zScores: dec(r.zScores), deltaPsi: dec(r.deltaPsi) });
@@ -339,21 +392,26 @@ function dec(a: unknown[]): Float64Array {
   return Float64Array.from(a, (v) => (v === null ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : (v as number)));
 }
 
-/** The columns `kept` of an M×J matrix, as an M×J' matrix of the same type (the input itself when nothing is dropped). */
-function keepColumns<T extends Counts | Float64Array | Int32Array>(a: T, M: number, J: number, kept: Uint32Array): T {
-  if (kept.length === J) return a;
-  const Jk = kept.length;
+/** The columns `cols` of an M×J matrix, as an M×|cols| matrix of the same type (the input itself when cols is all of 0..J−1). */
+function keepColumns<T extends Counts | Float64Array | Int32Array>(a: T, M: number, J: number, cols: Uint32Array): T {
+  if (cols.length === J) return a;
+  const Jk = cols.length;
   const out = new (a.constructor as { new (n: number): T })(M * Jk);
-  for (let i = 0; i < M; i++) for (let jj = 0; jj < Jk; jj++) out[i * Jk + jj] = a[i * J + kept[jj]];
+  for (let i = 0; i < M; i++) for (let jj = 0; jj < Jk; jj++) out[i * Jk + jj] = a[i * J + cols[jj]];
   return out;
 }
 
-/** The inverse of keepColumns for results: an M×J matrix with NaN in the dropped columns. */
-function expandColumns(a: Float64Array, M: number, J: number, kept: Uint32Array): Float64Array {
-  if (kept.length === J) return a;
-  const Jk = kept.length;
-  const out = new Float64Array(M * J).fill(NaN);
-  for (let i = 0; i < M; i++) for (let jj = 0; jj < Jk; jj++) out[i * J + kept[jj]] = a[i * Jk + jj];
+/** Writes an M×nb block into the columns `cols` of an M×J matrix. */
+function scatterColumns(block: Float64Array, out: Float64Array, M: number, J: number, cols: Uint32Array): void {
+  const nb = cols.length;
+  for (let i = 0; i < M; i++) for (let jj = 0; jj < nb; jj++) out[i * J + cols[jj]] = block[i * nb + jj];
+}
+
+/** The kept junctions in consecutive blocks of about `cells` cells (at least one junction each). */
+function junctionBlocks(kept: Uint32Array, M: number, cells: number): { cols: Uint32Array; off: number }[] {
+  const B = Math.max(1, Math.floor(cells / M));
+  const out: { cols: Uint32Array; off: number }[] = [];
+  for (let off = 0; off < kept.length; off += B) out.push({ cols: kept.subarray(off, Math.min(kept.length, off + B)), off });
   return out;
 }
 
@@ -378,53 +436,80 @@ function columnMeanSd(r: Float64Array, M: number, J: number): { mean: Float64Arr
   return { mean, sd };
 }
 
-/**
- * The statistics of M samples over the kept junctions given their μ: p-values, per-sample padj,
- * z-scores on the given residual scale, Δψ; then expanded to all J junctions.
- */
-function statistics(p: FraserParameters, kK: Counts, nK: Counts, mu: Float64Array, M: number, core?: Core): FraserResults {
-  const Jk = p.kept.length;
-  const pValues = betaBinomial.pValues(kK, nK, mu, p.rho, { junctions: Jk, core });
-  const groups = p.groups ? keepColumns(p.groups, 1, p.junctions, p.kept) : undefined;
-  const padj = adjust.perSample(pValues, M, Jk, { method: p.fdrMethod, groups });
-  const r = logitResiduals(kK, nK, mu, p.pseudocount);
-  const z = new Float64Array(M * Jk);
+/** μ of a block: sigmoid(H D_bᵀ + b_b), M×nb (H is M×q, D_b nb×q). */
+function blockMean(H: Float64Array, M: number, q: number, Db: Float64Array, bb: Float64Array, core?: Core): Float64Array {
+  const nb = bb.length;
+  const mu = gemm(matrix(M, q, H), matrix(nb, q, Db), { transB: true, core }).data;
   for (let i = 0; i < M; i++) {
-    for (let j = 0; j < Jk; j++) {
-      const s = p.zScale[j];
-      // A junction whose training residuals are all equal has no scale: no sample deviates (z = 0).
-      z[i * Jk + j] = s > 0 ? (r[i * Jk + j] - p.zCenter[j]) / s : 0;
+    for (let j = 0; j < nb; j++) {
+      const y = mu[i * nb + j] + bb[j];
+      mu[i * nb + j] = y >= 0 ? 1 / (1 + Math.exp(-y)) : Math.exp(y) / (1 + Math.exp(y));
     }
   }
-  const dpsi = new Float64Array(M * Jk);
-  for (let c = 0; c < dpsi.length; c++) dpsi[c] = nK[c] > 0 ? kK[c] / nK[c] - mu[c] : NaN;
-  const J = p.junctions;
-  return {
-    mu: expandColumns(mu, M, J, p.kept),
-    pValues: expandColumns(pValues, M, J, p.kept),
-    padj: expandColumns(padj, M, J, p.kept),
-    zScores: expandColumns(z, M, J, p.kept),
-    deltaPsi: expandColumns(dpsi, M, J, p.kept),
-  };
+  return mu;
 }
 
-/** predict's path: μ of new samples from the fitted E, D, b with the training means, then statistics. */
-function scoreSamples(p: FraserParameters, k: Counts, n: Counts, M: number, core?: Core): FraserPrediction {
-  const Jk = p.kept.length, q = p.q;
-  const kK = keepColumns(k, M, p.junctions, p.kept);
-  const nK = keepColumns(n, M, p.junctions, p.kept);
-  const { x } = logitTransform(kK, nK, M, Jk, Uint32Array.from({ length: Jk }, (_, j) => j), p.pseudocount);
-  centreColumns(x, p.xMeans, M);
-  const H = gemm(matrix(M, Jk, x), matrix(Jk, q, p.E), { core });
-  const Y = gemm(H, matrix(Jk, q, p.D), { transB: true, core });
-  const mu = Y.data;
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < Jk; j++) {
-      const y = mu[i * Jk + j] + p.b[j];
-      mu[i * Jk + j] = y >= 0 ? 1 / (1 + Math.exp(-y)) : Math.exp(y) / (1 + Math.exp(y));
+/**
+ * Fills the requested M×J outputs (their kept columns; dropped columns are left as they are) for
+ * samples with latent positions H, in junction blocks: μ, p-values with the fitted ρ, z-scores on
+ * the training residual scale, Δψ. k and n are needed for all but μ.
+ */
+function scoreBlocks(
+  p: FraserParameters, H: Float64Array, k: Counts | undefined, n: Counts | undefined, M: number,
+  out: Partial<Record<'mu' | 'pValues' | 'zScores' | 'deltaPsi', Float64Array>>, core?: Core,
+): void {
+  const J = p.junctions, q = p.q;
+  for (const { cols, off } of junctionBlocks(p.kept, M, p.blockCells)) {
+    const nb = cols.length;
+    const mu = blockMean(H, M, q, p.D.subarray(off * q, (off + nb) * q), p.b.subarray(off, off + nb), core);
+    if (out.mu) scatterColumns(mu, out.mu, M, J, cols);
+    if (!out.pValues && !out.zScores && !out.deltaPsi) continue;
+    const kb = keepColumns(k!, M, J, cols);
+    const nb_ = keepColumns(n!, M, J, cols);
+    if (out.pValues) scatterColumns(betaBinomial.pValues(kb, nb_, mu, p.rho.subarray(off, off + nb), { junctions: nb, core }), out.pValues, M, J, cols);
+    if (out.zScores) {
+      const r = logitResiduals(kb, nb_, mu, p.pseudocount);
+      for (let i = 0; i < M; i++) {
+        for (let jj = 0; jj < nb; jj++) {
+          const s = p.zScale[off + jj];
+          // A junction whose training residuals are all equal has no scale: no sample deviates (z = 0).
+          r[i * nb + jj] = s > 0 ? (r[i * nb + jj] - p.zCenter[off + jj]) / s : 0;
+        }
+      }
+      scatterColumns(r, out.zScores, M, J, cols);
+    }
+    if (out.deltaPsi) {
+      for (let c = 0; c < mu.length; c++) mu[c] = nb_[c] > 0 ? kb[c] / nb_[c] - mu[c] : NaN;
+      scatterColumns(mu, out.deltaPsi, M, J, cols);
     }
   }
-  return { samples: M, ...statistics(p, kK, nK, mu, M, core) };
+}
+
+/** Per-sample adjusted p-values over the kept junctions (BY or BH, Holm within groups when given); NaN in dropped columns. */
+function adjustPerSample(p: FraserParameters, pValues: Float64Array, M: number): Float64Array {
+  const J = p.junctions, Jk = p.kept.length;
+  const groups = p.groups ? keepColumns(p.groups, 1, J, p.kept) : undefined;
+  const out = new Float64Array(M * J).fill(NaN);
+  const row = new Float64Array(Jk);
+  for (let i = 0; i < M; i++) {
+    for (let jj = 0; jj < Jk; jj++) row[jj] = pValues[i * J + p.kept[jj]];
+    const a = adjust.perSample(row, 1, Jk, { method: p.fdrMethod, groups });
+    for (let jj = 0; jj < Jk; jj++) out[i * J + p.kept[jj]] = a[jj];
+  }
+  return out;
+}
+
+/** H = x_c E for M samples (x centred with the training means), accumulated over junction blocks. */
+function encodeSamples(p: FraserParameters, k: Counts, n: Counts, M: number, core?: Core): Float64Array {
+  const q = p.q;
+  const H = matrix(M, q);
+  for (const { cols, off } of junctionBlocks(p.kept, M, p.blockCells)) {
+    const nb = cols.length;
+    const { x } = logitTransform(k, n, M, p.junctions, cols, p.pseudocount);
+    centreColumns(x, p.xMeans.subarray(off, off + nb), M);
+    gemm(matrix(M, nb, x), matrix(nb, q, p.E.subarray(off * q, (off + nb) * q)), { beta: off === 0 ? 0 : 1, c: H, core });
+  }
+  return H.data;
 }
 
 /** Throws the abort reason as a typed error when the signal fired. */
@@ -438,9 +523,19 @@ export class FitAbortedError extends LatentWasmError {}
 const RHO_LO = -30;
 const RHO_HI = 30;
 
-/** Fits ρ for every junction by batched Brent over logit ρ ∈ [−30, 30], tolerance 1e-7 (the reference's). */
-function fitRho(obj: FraserObjective, signal?: AbortSignal): void {
+/**
+ * Fits ρ for every junction of `obj` given μ: safeguarded Newton on logit ρ ∈ [−30, 30] from the
+ * stored ρ (rho.ts; default), or the reference's batched Brent over the same interval, tolerance
+ * 1e-7 on logit ρ.
+ */
+function fitRho(obj: FraserObjective, signal?: AbortSignal, method: 'newton' | 'brent' = 'newton'): void {
   const J = obj.junctions;
+  if (method === 'newton') {
+    const r = fitLogitRho(obj, obj.getRho().map(logit), { lo: RHO_LO, hi: RHO_HI, xtol: 1e-7, signal });
+    checkAbort(signal);
+    obj.setLogitRho(r.t);
+    return;
+  }
   const lo = new Float64Array(J).fill(RHO_LO);
   const hi = new Float64Array(J).fill(RHO_HI);
   const r = brentBatch(obj.rhoObjective(), lo, hi, { xtol: 1e-7, signal });
@@ -476,6 +571,27 @@ function huberWeights(k: Counts, n: Counts, mu: Float64Array, rho: Float64Array,
   return w;
 }
 
+/**
+ * A method-of-moments ρ per junction, the Newton fit's start: Var(k) = nμ(1−μ)(1 + (n−1)ρ) gives
+ * ρ̂ = Σ_i [(k − nμ)² − nμ(1−μ)] / Σ_i n(n−1)μ(1−μ), clamped to [1e-6, 0.9] (a junction whose
+ * samples all have n ≤ 1 carries no information on ρ and starts at 0.01).
+ */
+function momentRho(k: Counts, n: Counts, mu: Float64Array, N: number, J: number): Float64Array {
+  const num = new Float64Array(J);
+  const den = new Float64Array(J);
+  for (let i = 0; i < N; i++) {
+    for (let j = 0; j < J; j++) {
+      const c = i * J + j;
+      const nn = n[c];
+      const v = mu[c] * (1 - mu[c]);
+      const r = k[c] - nn * mu[c];
+      num[j] += r * r - nn * v;
+      den[j] += nn * (nn - 1) * v;
+    }
+  }
+  return Float64Array.from(num, (x, j) => (den[j] > 0 ? Math.min(Math.max(x / den[j], 1e-6), 0.9) : 0.01));
+}
+
 /** max_j |a_j − b_j| */
 function maxAbsDiff(a: Float64Array, b: Float64Array): number {
   let m = 0;
@@ -483,17 +599,88 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
   return m;
 }
 
+const sum = (a: Float64Array) => a.reduce((s, v) => s + v, 0);
+
+/** Pass 1 over junction blocks: column means of x, Σ_i x_c² per junction, and the Gram matrix x_c x_cᵀ (N×N). */
+function logitGram(k: Counts, n: Counts, N: number, J: number, kept: Uint32Array, pc: number, blockCells: number, core?: Core, signal?: AbortSignal) {
+  const Jk = kept.length;
+  const means = new Float64Array(Jk);
+  const sumSq = new Float64Array(Jk);
+  const gram = matrix(N, N);
+  for (const { cols, off } of junctionBlocks(kept, N, blockCells)) {
+    checkAbort(signal);
+    const nb = cols.length;
+    const { x, means: m } = logitTransform(k, n, N, J, cols, pc);
+    centreColumns(x, m, N);
+    means.set(m, off);
+    for (let i = 0; i < N; i++) for (let jj = 0; jj < nb; jj++) sumSq[off + jj] += x[i * nb + jj] ** 2;
+    const X = matrix(N, nb, x);
+    gemm(X, X, { transB: true, beta: off === 0 ? 0 : 1, c: gram, core });
+  }
+  return { means, sumSq, gram };
+}
+
+/**
+ * PCA from the Gram matrix of centred x: all min(N, J') singular values, q (given, or by optimal
+ * hard thresholding: FRASER 2's default, q = 2 when the cut keeps nothing), and H = U_q Σ_q, the
+ * samples' principal coordinates (= x_c V_q).
+ */
+function pcaFromGram(gram: Float64Array, N: number, Jk: number, q: number | 'auto', core?: Core): { q: number; H: Float64Array; selection: QSelection } {
+  const eig = symmetricEigen(matrix(N, N, gram), { vectors: true, core });
+  const r = Math.min(N, Jk);
+  const s = Float64Array.from(eig.values.subarray(0, r), (v) => Math.sqrt(Math.max(v, 0)));
+  const cap = Math.max(1, r - 1);
+  let selection: QSelection = { method: 'given' };
+  let qq: number;
+  if (q === 'auto') {
+    const oht = optimalHardThreshold(s, N, Jk);
+    selection = { method: 'oht', singularValues: s, threshold: oht.threshold, coefficient: oht.coefficient, rank: oht.rank };
+    qq = Math.min(oht.rank >= 1 ? oht.rank : 2, cap);
+  } else {
+    qq = q;
+  }
+  const U = eig.vectors!.data;
+  const H = new Float64Array(N * qq);
+  for (let i = 0; i < N; i++) for (let l = 0; l < qq; l++) H[i * qq + l] = U[l * N + i] * s[l];
+  return { q: qq, H, selection };
+}
+
+/**
+ * W = H (HᵀH)⁺ (N×q), so that x_cᵀW is the least-squares regression of each junction's centred
+ * logits on H: the decoder's start (and, for H = UΣ, exactly the principal directions V).
+ * Directions with eigenvalue below 1e-12 of the largest are dropped (pseudo-inverse).
+ */
+function leastSquaresMap(H: Float64Array, N: number, q: number, core?: Core): Float64Array {
+  const Hm = matrix(N, q, H);
+  const G = gemm(Hm, Hm, { transA: true, core });
+  const eig = symmetricEigen(G, { vectors: true, core });
+  const V = eig.vectors!.data;
+  const top = Math.max(eig.values[0], 0);
+  const inv = matrix(q, q);
+  for (let l = 0; l < q; l++) {
+    const v = eig.values[l];
+    if (!(v > 1e-12 * top)) continue;
+    for (let a = 0; a < q; a++) for (let c = 0; c < q; c++) inv.data[a * q + c] += (V[l * q + a] * V[l * q + c]) / v;
+  }
+  return gemm(Hm, inv, { core }).data;
+}
+
 /**
  * Fits FRASER to counts k, n (N×J, samples × junctions) and computes its statistics.
  *
  * - 'pca' (default): E = D = the top-q principal directions of centred x, b = the column means,
  *   then ρ per junction (batched Brent on the full beta-binomial NLL + 1e-4·logit(ρ)²).
- * - 'ae': PCA initialisation (on a subset of variable junctions when J is large), then rounds of
- *   updateE (L-BFGS over E) → updateD (batched L-BFGS over (b_j, d_j)) → updateRho, until every
- *   junction's mean loss changes by < tolerance or maxRounds; then D and ρ are refitted for all
- *   junctions with E frozen, on the noise-free x.
+ * - 'ae': PCA initialisation on the training junctions (a subset of variable junctions when J is
+ *   large), then rounds of updateE (L-BFGS over E) → updateD (batched L-BFGS over (b_j, d_j)) →
+ *   updateRho, until every junction's mean loss changes by < tolerance or maxRounds; then D and ρ
+ *   are refitted for all junctions with E frozen, on the noise-free x.
  * - 'pca-bb-decoder': E from PCA; D and b by beta-binomial fits weighted with Huber weights of the
- *   Pearson residuals, recomputed every round, and ρ; same stopping rule.
+ *   Pearson residuals, recomputed every round, and ρ; same stopping rule, per junction block.
+ *
+ * Memory: the counts are read where they are (Uint32Array is half the bytes of Float64Array);
+ * x is never formed for all junctions (PCA goes through the N×N Gram matrix, accumulated over
+ * junction blocks), and every per-junction fit and statistic streams through blocks of
+ * `blockCells` cells. What grows with J: E, D, b, ρ and the N×J pValues and padj.
  *
  * q: a number, 'auto' (optimal hard thresholding, FRASER 2's default) or 'grid' (the reference's
  * search: inject outliers, fit each q of the grid, keep the best AUC-PR).
@@ -512,6 +699,10 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   const seed = requireInteger(options.seed ?? 1, 'seed', 0, 2 ** 32 - 1);
   const maxRounds = requireInteger(options.maxRounds ?? 15, 'maxRounds', 1);
   const tolerance = options.tolerance ?? 1e-5;
+  const blockCells = requireInteger(options.blockCells ?? DEFAULT_BLOCK_CELLS, 'blockCells', 1);
+  const decIter = requireInteger(options.decoderIterations ?? 100, 'decoderIterations', 1);
+  const rhoMethod = options.rhoOptimizer ?? 'newton';
+  if (rhoMethod !== 'newton' && rhoMethod !== 'brent') throw new ArgumentValueError(`rhoOptimizer must be 'newton' or 'brent', got '${String(rhoMethod)}'`, 'rhoOptimizer');
   const fdrMethod = options.fdrMethod ?? 'BY';
   if (fdrMethod !== 'BY' && fdrMethod !== 'BH') throw new ArgumentValueError(`fdrMethod must be 'BY' or 'BH', got '${String(fdrMethod)}'`, 'fdrMethod');
   if (options.groups !== undefined && (!(options.groups instanceof Int32Array) || options.groups.length !== J)) {
@@ -520,9 +711,10 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   const { signal, onProgress, core } = options;
   const progress = (p: FraserProgress) => onProgress?.(p);
   checkAbort(signal);
+  const { k, n } = data;
 
   const notices: string[] = [];
-  const { kept, dropped } = coveredJunctions(data.n, N, J);
+  const { kept, dropped } = coveredJunctions(n, N, J);
   if (dropped.length > 0) {
     const list = Array.from(dropped.subarray(0, 10)).join(', ') + (dropped.length > 10 ? ', …' : '');
     notices.push(`${dropped.length} junction(s) have no reads in any sample and were left out (their results are NaN): ${list}`);
@@ -530,15 +722,11 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   }
   const Jk = kept.length;
   if (Jk < 2) throw new ArgumentValueError(`FRASER needs at least 2 junctions with reads, got ${Jk}`, 'n');
-  const kK = keepColumns(data.k, N, J, kept);
-  const nK = keepColumns(data.n, N, J, kept);
-  const { x, means } = logitTransform(kK, nK, N, Jk, Uint32Array.from({ length: Jk }, (_, j) => j), pc);
-  centreColumns(x, means, N);
 
   let qOpt = options.q ?? 'auto';
   let gridSelection: QSelection | undefined;
   if (qOpt === 'grid') {
-    const g = searchQ({ k: kK, n: nK, samples: N }, { ...options, q: undefined, groups: undefined }, N, Jk, seed);
+    const g = searchQ({ k, n, samples: N }, { ...options, q: undefined, groups: undefined }, N, J, seed);
     qOpt = g.q;
     gridSelection = g.selection;
   } else if (qOpt !== 'auto') {
@@ -546,73 +734,121 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
     if (qOpt >= Math.min(N, Jk)) throw new ArgumentValueError(`q must be below min(N, J) = ${Math.min(N, Jk)}, got ${qOpt}`, 'q');
   }
   progress({ stage: 'pca', message: `PCA of ${N}×${Jk} logit ratios` });
-  const pca = pcaOfCentred(x, N, Jk, qOpt, core);
+  const pass1 = logitGram(k, n, N, J, kept, pc, blockCells, core, signal);
+  const pca = pcaFromGram(pass1.gram.data, N, Jk, qOpt, core);
   const q = pca.q;
   const selection = gridSelection ?? pca.selection;
   checkAbort(signal);
 
   const history: number[] = [];
-  let obj = new FraserObjective({ k: kK, n: nK, x, junctions: Jk, latentDim: q, likelihoodPseudocount: c, core });
-  try {
-    obj.setEncoder(pca.V);
-    obj.setDecoder(pca.V, means);
-    progress({ stage: 'rho' });
-    fitRho(obj, signal);
-    history.push(obj.nll());
-    progress({ stage: 'rho', loss: history[history.length - 1] });
-
-    if (implementation === 'ae') {
-      obj = fitAutoencoder(obj, { kK, nK, x, means, N, Jk, q, c, pc, seed, maxRounds, tolerance, options, history, core, progress, signal, notices });
-    } else if (implementation === 'pca-bb-decoder') {
-      let before = obj.junctionLoss();
-      for (let round = 1; round <= maxRounds; round++) {
-        checkAbort(signal);
-        obj.setWeights(huberWeights(kK, nK, obj.predictMean(), obj.getRho(), N, Jk));
-        progress({ stage: 'weights', round });
-        fitDecoder(obj, options.decoderIterations ?? 100, signal);
-        fitRho(obj, signal);
-        const after = obj.junctionLoss();
-        obj.setWeights(null);
-        history.push(obj.nll());
-        progress({ stage: 'updateD', round, loss: history[history.length - 1] });
-        const change = maxAbsDiff(after, before);
-        before = after;
-        if (change < tolerance) break;
-      }
-      obj.setWeights(null);
-    }
-
-    progress({ stage: 'statistics' });
-    const mu = obj.predictMean();
-    const E = obj.getEncoder();
-    const { D, b } = obj.getDecoder();
-    const rho = obj.getRho();
-    const resid = columnMeanSd(logitResiduals(kK, nK, mu, pc), N, Jk);
-    const params: FraserParameters = {
-      implementation, samples: N, junctions: J, q, pseudocount: pc, likelihoodPseudocount: c, fdrMethod,
-      groups: options.groups ? Int32Array.from(options.groups) : undefined, kept, dropped,
-      E, D, b, rho, xMeans: means, zCenter: resid.mean, zScale: resid.sd,
-      history: Float64Array.from(history), qSelection: selection, notices,
-    };
-    return new FraserFit(params, statistics(params, kK, nK, mu, N, core));
-  } finally {
-    obj.dispose();
+  let H = pca.H;
+  let Eae: Float64Array | undefined;
+  if (implementation === 'ae') {
+    const r = trainAutoencoder({ k, n, N, J, kept, means: pass1.means, sumSq: pass1.sumSq, q, c, pc, seed, maxRounds, tolerance, decIter, options, history, core, progress, signal, notices });
+    H = r.H;
+    Eae = r.E;
   }
+
+  // Stream the junctions: decoder (ae, pca-bb-decoder) and ρ per junction given H, and the
+  // training residual scale of the z-scores.
+  const W = leastSquaresMap(H, N, q, core);
+  const E = Eae ?? new Float64Array(Jk * q);
+  const D = new Float64Array(Jk * q);
+  const b = new Float64Array(Jk);
+  const rho = new Float64Array(Jk);
+  const zCenter = new Float64Array(Jk);
+  const zScale = new Float64Array(Jk);
+  const rounds = implementation === 'pca-bb-decoder' ? maxRounds : 0;
+  const roundLoss = new Float64Array(rounds + 1);
+  let roundsRun = 0;
+  const stage = implementation === 'ae' ? 'final' : implementation === 'pca' ? 'rho' : 'updateD';
+  for (const { cols, off } of junctionBlocks(kept, N, blockCells)) {
+    checkAbort(signal);
+    const nb = cols.length;
+    const kb = keepColumns(k, N, J, cols);
+    const nbs = keepColumns(n, N, J, cols);
+    const { x } = logitTransform(k, n, N, J, cols, pc);
+    const bb = pass1.means.subarray(off, off + nb);
+    centreColumns(x, bb, N);
+    const D0 = gemm(matrix(N, nb, x), matrix(N, q, W), { transA: true, core }).data;
+    if (!Eae) E.set(D0, off * q); // PCA: x_cᵀ U Σ⁻¹ = V, the principal directions
+    const obj = new FraserObjective({ k: kb, n: nbs, latent: H, junctions: nb, latentDim: q, likelihoodPseudocount: c, core });
+    try {
+      obj.setDecoder(D0, bb);
+      obj.setRho(momentRho(kb, nbs, obj.predictMean(), N, nb));
+      // ae: ρ first (the decoder's loss is nearly flat at the default ρ = ½), then D and b, then ρ again.
+      if (implementation === 'ae') {
+        fitRho(obj, signal, rhoMethod);
+        fitDecoder(obj, decIter, signal);
+      }
+      fitRho(obj, signal, rhoMethod);
+      let loss = sum(obj.junctionLoss());
+      roundLoss[0] += loss;
+      if (implementation === 'pca-bb-decoder') {
+        let before = obj.junctionLoss();
+        let stopped = false;
+        for (let round = 1; round <= rounds; round++) {
+          if (!stopped) {
+            checkAbort(signal);
+            obj.setWeights(huberWeights(kb, nbs, obj.predictMean(), obj.getRho(), N, nb));
+            fitDecoder(obj, decIter, signal);
+            fitRho(obj, signal, rhoMethod);
+            const after = obj.junctionLoss();
+            obj.setWeights(null);
+            loss = sum(obj.junctionLoss());
+            roundsRun = Math.max(roundsRun, round);
+            stopped = maxAbsDiff(after, before) < tolerance;
+            before = after;
+          }
+          roundLoss[round] += loss; // a block that stopped keeps its last loss in later rounds
+        }
+      }
+      const dec = obj.getDecoder();
+      D.set(dec.D, off * q);
+      b.set(dec.b, off);
+      rho.set(obj.getRho(), off);
+      const res = columnMeanSd(logitResiduals(kb, nbs, obj.predictMean(), pc), N, nb);
+      zCenter.set(res.mean, off);
+      zScale.set(res.sd, off);
+    } finally {
+      obj.dispose();
+    }
+    progress({ stage, fraction: (off + nb) / Jk });
+  }
+  for (let r = 0; r <= roundsRun; r++) {
+    history.push(roundLoss[r] / Jk);
+    progress({ stage, round: r || undefined, loss: history[history.length - 1] });
+  }
+
+  progress({ stage: 'statistics' });
+  const params: FraserParameters = {
+    implementation, samples: N, junctions: J, q, pseudocount: pc, likelihoodPseudocount: c, fdrMethod,
+    groups: options.groups ? Int32Array.from(options.groups) : undefined, kept, dropped,
+    E, D, b, rho, xMeans: pass1.means, latent: H, zCenter, zScale,
+    history: Float64Array.from(history), qSelection: selection, notices, blockCells,
+  };
+  const pValues = new Float64Array(N * J).fill(NaN);
+  scoreBlocks(params, H, k, n, N, { pValues }, core);
+  checkAbort(signal);
+  const padj = adjustPerSample(params, pValues, N);
+  return new FraserFit(params, { pValues, padj }, { k, n });
 }
 
 interface AeContext {
-  kK: Counts;
-  nK: Counts;
-  x: Float64Array;
-  means: Float64Array;
+  k: Counts;
+  n: Counts;
   N: number;
-  Jk: number;
+  J: number;
+  kept: Uint32Array;
+  means: Float64Array;
+  sumSq: Float64Array;
   q: number;
   c: number;
   pc: number;
   seed: number;
   maxRounds: number;
   tolerance: number;
+  decIter: number;
   options: FraserFitOptions;
   history: number[];
   core?: Core;
@@ -621,31 +857,25 @@ interface AeContext {
   notices: string[];
 }
 
-/** Column j of an N×J matrix for the listed junctions: the N×|idx| submatrix. */
-function columns(a: Float64Array, N: number, J: number, idx: Uint32Array): Float64Array {
-  return keepColumns(a, N, J, idx);
-}
-
 /**
- * The AE schedule on an objective already initialised by PCA (E = D = V, b = means, ρ fitted).
- * Returns the objective holding the final parameters over all junctions (it may be a new one;
- * the one passed in is then disposed).
+ * The AE schedule on the training junctions (all kept junctions, or, as in the reference, a random
+ * `subsetSize` of the 2·subsetSize most variable): PCA initialisation (E = D = V, b = means, ρ
+ * fitted), then rounds of updateE → updateD → updateRho on the denoised x. Returns E over all
+ * kept junctions (zero rows outside the training subset) and H = x_c E on the noise-free x.
  */
-function fitAutoencoder(obj: FraserObjective, ctx: AeContext): FraserObjective {
-  const { kK, nK, x, N, Jk, q, c, seed, maxRounds, tolerance, options, history, core, progress, signal } = ctx;
+function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } {
+  const { k, n, N, J, kept, q, c, pc, seed, maxRounds, tolerance, decIter, options, history, core, progress, signal } = ctx;
+  const Jk = kept.length;
   const rng = new Rng(seed);
   const subsetSize = requireInteger(options.subsetSize ?? 15000, 'subsetSize', 1);
   const noise = options.noise ?? 1;
   if (!(noise >= 0 && Number.isFinite(noise))) throw new ArgumentValueError(`noise must be ≥ 0, got ${noise}`, 'noise');
   const encIter = requireInteger(options.encoderIterations ?? 50, 'encoderIterations', 1);
-  const decIter = requireInteger(options.decoderIterations ?? 100, 'decoderIterations', 1);
 
-  // Training junctions: all of them, or (reference) the 2·subsetSize most variable, then a random subsetSize of those.
-  let subset: Uint32Array | undefined;
+  // Training junctions (positions in `kept`).
+  let subset = Uint32Array.from({ length: Jk }, (_, j) => j);
   if (Jk > subsetSize) {
-    const variance = new Float64Array(Jk);
-    for (let i = 0; i < N; i++) for (let j = 0; j < Jk; j++) variance[j] += x[i * Jk + j] ** 2;
-    const byVar = Uint32Array.from({ length: Jk }, (_, j) => j).sort((a, b) => variance[b] - variance[a]);
+    const byVar = subset.slice().sort((a, b) => ctx.sumSq[b] - ctx.sumSq[a]);
     const pool = byVar.subarray(0, Math.min(Jk, 2 * subsetSize));
     for (let i = pool.length - 1; i > 0; i--) {
       const r = Math.floor(rng.uniform() * (i + 1));
@@ -656,28 +886,23 @@ function fitAutoencoder(obj: FraserObjective, ctx: AeContext): FraserObjective {
     subset = Uint32Array.from(pool.subarray(0, subsetSize)).sort();
     ctx.notices.push(`the autoencoder was trained on ${subsetSize} of ${Jk} junctions (the most variable, sampled); D and ρ were then fitted for all`);
   }
-  const Js = subset ? subset.length : Jk;
-  const xs = subset ? columns(x, N, Jk, subset) : x;
-  let train = obj;
-  if (subset) {
-    train = new FraserObjective({ k: keepColumns(kK, N, Jk, subset), n: keepColumns(nK, N, Jk, subset), x: xs, junctions: Js, latentDim: q, likelihoodPseudocount: c, core });
-    const E = obj.getEncoder();
-    const { D, b } = obj.getDecoder();
-    const rho = obj.getRho();
-    const pick = (a: Float64Array, w: number) => {
-      const out = new Float64Array(Js * w);
-      subset!.forEach((j, r) => out.set(a.subarray(j * w, j * w + w), r * w));
-      return out;
-    };
-    train.setEncoder(pick(E, q));
-    train.setDecoder(pick(D, q), pick(b, 1));
-    train.setRho(pick(rho, 1));
-  }
+  const Js = subset.length;
+  const cols = Uint32Array.from(subset, (j) => kept[j]);
+  const { x, means } = logitTransform(k, n, N, J, cols, pc);
+  centreColumns(x, means, N);
+  if (q >= Math.min(N, Js)) throw new ArgumentValueError(`q = ${q} must be below min(N, training junctions) = ${Math.min(N, Js)}`, 'q');
+  const init = pcaOfCentred(x, N, Js, q, core);
+  const train = new FraserObjective({ k: keepColumns(k, N, J, cols), n: keepColumns(n, N, J, cols), x, junctions: Js, latentDim: q, likelihoodPseudocount: c, core });
   try {
+    train.setEncoder(init.V);
+    train.setDecoder(init.V, means);
+    fitRho(train, signal, options.rhoOptimizer);
+    history.push(train.nll());
+    progress({ stage: 'rho', loss: history[history.length - 1] });
     if (noise > 0) {
       // Denoising: x + α·sd_j·ε with ε drawn once per fit (the reference's noiseAlpha).
-      const sd = columnMeanSd(xs, N, Js).sd;
-      const xn = Float64Array.from(xs);
+      const sd = columnMeanSd(x, N, Js).sd;
+      const xn = Float64Array.from(x);
       for (let i = 0; i < N; i++) for (let j = 0; j < Js; j++) xn[i * Js + j] += noise * sd[j] * rng.normal();
       train.setX(xn);
     }
@@ -692,7 +917,7 @@ function fitAutoencoder(obj: FraserObjective, ctx: AeContext): FraserObjective {
       fitDecoder(train, decIter, signal);
       history.push(train.nll());
       progress({ stage: 'updateD', round, loss: history[history.length - 1] });
-      fitRho(train, signal);
+      fitRho(train, signal, options.rhoOptimizer);
       const after = train.junctionLoss();
       history.push(train.nll());
       progress({ stage: 'rho', round, loss: history[history.length - 1] });
@@ -700,24 +925,13 @@ function fitAutoencoder(obj: FraserObjective, ctx: AeContext): FraserObjective {
       before = after;
       if (change < tolerance) break;
     }
-    // Final: D and ρ for all junctions with E frozen, on the noise-free x.
-    progress({ stage: 'final' });
-    if (subset) {
-      const Es = train.getEncoder();
-      const E = new Float64Array(Jk * q);
-      subset.forEach((j, r) => E.set(Es.subarray(r * q, r * q + q), j * q));
-      obj.setEncoder(E);
-    } else {
-      obj = train;
-      obj.setX(x);
-    }
-    fitDecoder(obj, decIter, signal);
-    fitRho(obj, signal);
-    history.push(obj.nll());
-    progress({ stage: 'final', loss: history[history.length - 1] });
-    return obj;
+    if (noise > 0) train.setX(x);
+    const Es = train.getEncoder();
+    const E = new Float64Array(Jk * q);
+    subset.forEach((j, r) => E.set(Es.subarray(r * q, r * q + q), j * q));
+    return { E, H: train.getLatent() };
   } finally {
-    if (train !== obj) train.dispose();
+    train.dispose();
   }
 }
 

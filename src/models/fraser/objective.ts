@@ -115,8 +115,13 @@ export interface FraserObjectiveOptions {
   k: CountArray;
   /** N×J total counts. */
   n: CountArray;
-  /** N×J encoder input, used as given (centre it first). */
-  x: Float64Array;
+  /**
+   * N×J encoder input, used as given (centre it first). Optional when `latent` is given: then H is
+   * fixed and only the per-junction decoder and ρ objectives (and nll, μ) are available.
+   */
+  x?: Float64Array;
+  /** H (N×q) given directly instead of x·E: the fits that hold the encoder fixed and stream junction blocks. */
+  latent?: Float64Array;
   /** J, the number of junctions (N = k.length / J). */
   junctions: number;
   /** q, the latent dimension. */
@@ -177,7 +182,7 @@ export class FraserObjective {
   private readonly gemmWork: number;
   private readonly kT: WasmArray<'u32'>;
   private readonly nT: WasmArray<'u32'>;
-  private readonly xT: WasmArray<'f64'>;
+  private readonly xT: WasmArray<'f64'> | undefined;
   private readonly E: WasmArray<'f64'>;
   private readonly D: WasmArray<'f64'>;
   private readonly b: WasmArray<'f64'>;
@@ -206,19 +211,24 @@ export class FraserObjective {
     if (typeof options !== 'object' || options === null) throw new ArgumentTypeError('options must be an object', 'options');
     const k = requireCounts(options.k, 'k');
     const n = requireCounts(options.n, 'n');
-    const x = requireFloat64Array(options.x, 'x');
+    const latent = options.latent === undefined ? undefined : requireFloat64Array(options.latent, 'latent');
+    const x = options.x === undefined && latent ? undefined : requireFloat64Array(options.x, 'x');
     const q = requireInteger(options.latentDim, 'latentDim', 1);
     const c = options.likelihoodPseudocount ?? 0;
     if (typeof c !== 'number' || !(c >= 0) || !Number.isFinite(c)) {
       throw new ArgumentValueError(`likelihoodPseudocount must be a finite number ≥ 0, got ${String(c)}`, 'likelihoodPseudocount');
     }
     if (n.length !== k.length) throw new ShapeError(`n has ${n.length} elements, k has ${k.length}`, 'n');
-    if (x.length !== k.length) throw new ShapeError(`x has ${x.length} elements, k has ${k.length}`, 'x');
+    if (x && x.length !== k.length) throw new ShapeError(`x has ${x.length} elements, k has ${k.length}`, 'x');
     const J = requireInteger(options.junctions, 'junctions', 1);
     if (k.length % J !== 0 || k.length === 0) throw new ShapeError(`k has ${k.length} elements, not a positive multiple of J = ${J}`, 'k');
     const N = k.length / J;
     validateCounts(k, n, J);
-    requireFinite(x, 'x');
+    if (x) requireFinite(x, 'x');
+    if (latent) {
+      requireLength(latent, N * q, 'latent', `N×q = ${N}×${q}`);
+      requireFinite(latent, 'latent');
+    }
     const blockCells = requireInteger(options.blockCells ?? 1 << 16, 'blockCells', 1);
     this.samples = N;
     this.junctions = J;
@@ -240,7 +250,7 @@ export class FraserObjective {
     try {
       this.kT = ws.u32(J * N, 'k (junction-major)');
       this.nT = ws.u32(J * N, 'n (junction-major)');
-      this.xT = ws.f64(J * N, 'x (junction-major)');
+      this.xT = x ? ws.f64(J * N, 'x (junction-major)') : undefined;
       this.E = ws.f64(J * q, 'E');
       this.D = ws.f64(J * q, 'D');
       this.b = ws.f64(J, 'b');
@@ -265,26 +275,38 @@ export class FraserObjective {
     }
     transposeInto(this.core.u32, this.kT.ptr >>> 2, k, N, J);
     transposeInto(this.core.u32, this.nT.ptr >>> 2, n, N, J);
-    transposeInto(this.core.f64, this.xT.ptr >>> 3, x, N, J);
+    if (x) transposeInto(this.core.f64, this.xT!.ptr >>> 3, x, N, J);
     this.a.view().fill(1); // ρ = 1/2 until setRho
+    if (latent) {
+      this.H.set(latent);
+      this.hVersion = this.eVersion;
+    }
   }
 
   private check(): void {
     if (this.disposed) throw new ArgumentValueError('this FraserObjective was disposed', 'objective');
   }
 
+  /** The encoder side (x, E, ∂E) exists only when the objective was built from x. */
+  private needX(what: string): WasmArray<'f64'> {
+    if (!this.xT) throw new ArgumentValueError(`${what} needs x: this objective was built with a fixed latent H`, 'x');
+    return this.xT;
+  }
+
   /** Replaces x (N×J, used as given), e.g. with a denoising copy x + noise. */
   setX(x: Float64Array): void {
     this.check();
+    const xT = this.needX('setX');
     requireLength(x, this.samples * this.junctions, 'x', `N×J = ${this.samples}×${this.junctions}`);
     requireFinite(x, 'x');
-    transposeInto(this.core.f64, this.xT.ptr >>> 3, x, this.samples, this.junctions);
+    transposeInto(this.core.f64, xT.ptr >>> 3, x, this.samples, this.junctions);
     this.eVersion++;
   }
 
   /** Sets E (J×q). */
   setEncoder(E: Float64Array): void {
     this.check();
+    this.needX('setEncoder');
     requireLength(E, this.junctions * this.latentDim, 'E', `J×q = ${this.junctions}×${this.latentDim}`);
     requireFinite(E, 'E');
     this.E.set(E);
@@ -351,11 +373,18 @@ export class FraserObjective {
     return r;
   }
 
-  /** H = x E, recomputed only when x or E changed since the last time. */
+  /** H (N×q) as the objective uses it: x E, or the fixed latent it was built with. */
+  getLatent(): Float64Array {
+    this.check();
+    this.ensureH();
+    return this.H.view().slice();
+  }
+
+  /** H = x E, recomputed only when x or E changed since the last time (never with a fixed latent). */
   private ensureH(): void {
     if (this.hVersion === this.eVersion) return;
     const N = this.samples, J = this.junctions, q = this.latentDim;
-    this.gemm(1, 0, N, q, J, 1, this.xT.ptr, N, this.E.ptr, q, 0, this.H.ptr, q, this.gemmWork);
+    this.gemm(1, 0, N, q, J, 1, this.needX('H = xE').ptr, N, this.E.ptr, q, 0, this.H.ptr, q, this.gemmWork);
     this.hVersion = this.eVersion;
   }
 
@@ -405,7 +434,7 @@ export class FraserObjective {
       if (wantD) this.gemm(0, 0, nb, q, N, 1, this.blk.ptr, N, this.H.ptr, q, 0, this.gD.ptr + j0 * q * 8, q, this.gemmWork);
       if (wantE) this.gemm(1, 0, N, q, nb, 1, this.blk.ptr, N, dBlk, q, j0 === 0 ? 0 : 1, this.M.ptr, q, this.gemmWork);
     }
-    if (wantE) this.gemm(0, 0, J, q, N, 1, this.xT.ptr, N, this.M.ptr, q, 0, this.gE.ptr, q, this.gemmWork);
+    if (wantE) this.gemm(0, 0, J, q, N, 1, this.needX('∂E').ptr, N, this.M.ptr, q, 0, this.gE.ptr, q, this.gemmWork);
     return loss;
   }
 
@@ -418,6 +447,7 @@ export class FraserObjective {
   /** nll and its gradients at the stored parameters (fresh arrays unless `out` is given). */
   evaluate(out?: Partial<Omit<FraserGradients, 'nll'>>): FraserGradients {
     this.check();
+    this.needX('evaluate (∂E)');
     const nll = this.pass(true, true);
     const J = this.junctions, q = this.latentDim;
     const gradE = out?.gradE ?? new Float64Array(J * q);
@@ -438,6 +468,7 @@ export class FraserObjective {
    */
   encoderObjective(): (e: Float64Array, g: Float64Array) => number {
     this.check();
+    this.needX('encoderObjective');
     const JQ = this.junctions * this.latentDim;
     return (e: Float64Array, g: Float64Array): number => {
       if (e.length !== JQ || g.length !== JQ) throw new ShapeError(`E and its gradient need ${JQ} elements`, 'e');
