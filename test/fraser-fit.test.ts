@@ -91,6 +91,52 @@ test('a fit survives toJSON and fromJSON exactly, and predict scores new samples
   assert.ok(q.pValues.every((v) => v >= 0 && v <= 1));
 });
 
+test('results do not depend on the junction block size of the stream (pca, ae, pca-bb-decoder; blocks of 7 junctions)', () => {
+  for (const implementation of ['pca', 'ae', 'pca-bb-decoder'] as const) {
+    const opts = { implementation, q: 3, maxRounds: 2, seed: 2 };
+    const a = fraser.fit({ k: sim.k, n: sim.n, samples: N }, opts);
+    const b = fraser.fit({ k: sim.k, n: sim.n, samples: N }, { ...opts, blockCells: 7 * N });
+    // The two runs differ only in rounding (the Gram matrix is summed in another order), which
+    // moves each per-junction optimum within its tolerance (1e-7 on logit ρ); log p of an extreme
+    // cell is ~100× as sensitive to logit ρ. Where a junction's likelihood is nearly flat in ρ (near
+    // the binomial limit only the 1e-4·t² ridge curves it) rounding noise in f′ moves the optimum
+    // by up to ~1e-5 in logit ρ, hence the looser bound there.
+    let worstP = 0, worstRho = 0;
+    for (let c = 0; c < N * J; c++) worstP = Math.max(worstP, Math.abs(Math.log(a.pValues[c]) - Math.log(b.pValues[c])) / Math.max(1, -Math.log(a.pValues[c])));
+    const lt = (r: number) => Math.log(r / (1 - r));
+    for (let j = 0; j < J; j++) worstRho = Math.max(worstRho, Math.abs(lt(a.rho[j]) - lt(b.rho[j])));
+    assert.ok(worstP < 1e-5 && worstRho < 1e-4, `${implementation}: largest differences ${worstP.toExponential(2)} (log p, relative to max(1, −log p)), ${worstRho.toExponential(2)} (logit ρ)`);
+    assert.ok(Math.abs(a.history[a.history.length - 1] - b.history[b.history.length - 1]) < 1e-6 * Math.abs(a.history[0]), `${implementation}: final loss ${a.history[a.history.length - 1]} vs ${b.history[b.history.length - 1]}`);
+  }
+});
+
+test('mu, zScores and deltaPsi, computed on first read, match the model: μ = sigmoid(H Dᵀ + b), Δψ = k/n − μ', () => {
+  const f = fraser.fit({ k: sim.k, n: sim.n, samples: N }, { q: 3 });
+  const q = f.q;
+  for (const c of [0, 17, 4321, N * J - 1]) {
+    const i = Math.floor(c / J), j = c % J;
+    let y = f.b[j];
+    for (let l = 0; l < q; l++) y += f.latent[i * q + l] * f.D[j * q + l];
+    assert.ok(Math.abs(f.mu[c] - 1 / (1 + Math.exp(-y))) < 1e-13, `μ at ${c}`);
+    assert.ok(Math.abs(f.deltaPsi[c] - (sim.k[c] / sim.n[c] - f.mu[c])) < 1e-15, `Δψ at ${c}`);
+  }
+  assert.ok(f.zScores.every(Number.isFinite));
+  assert.is(f.mu, f.mu, 'computed once, then kept');
+});
+
+test('the reference q search (q = "grid") fits each q of the grid and keeps the best AUC-PR on injected outliers', () => {
+  const f = fraser.fit({ k: sim.k, n: sim.n, samples: N }, { q: 'grid', qGrid: [1, 2, 3, 5, 8, 12] });
+  const sel = f.qSelection;
+  assert.is(sel.method, 'grid');
+  if (sel.method !== 'grid') return;
+  assert.equal(sel.grid, [1, 2, 3, 5, 8, 12]);
+  assert.is(sel.aucPr.length, 6);
+  const best = sel.grid[sel.aucPr.indexOf(Math.max(...sel.aucPr))];
+  console.log(`  grid search: AUC-PR ${sel.aucPr.map((a, i) => `q=${sel.grid[i]}: ${a.toFixed(3)}`).join(', ')}; chose q = ${f.q} (simulated 3)`);
+  assert.is(f.q, best);
+  assert.ok(f.q >= 2 && f.q <= 5, `q = ${f.q} for a simulated q of 3`);
+});
+
 test('a junction without reads in any sample is left out with a notice and NaN results', () => {
   const k = Uint32Array.from(sim.k);
   const n = Uint32Array.from(sim.n);

@@ -738,6 +738,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   const pca = pcaFromGram(pass1.gram.data, N, Jk, qOpt, core);
   const q = pca.q;
   const selection = gridSelection ?? pca.selection;
+  progress({ stage: 'pca', message: `q = ${q} (${selection.method === 'given' ? 'given' : selection.method === 'oht' ? 'optimal hard threshold' : 'grid search'})` });
   checkAbort(signal);
 
   const history: number[] = [];
