@@ -33,22 +33,33 @@
 // ℓ = −Δlnγ(α,k+c) − Δlnγ(β,m+c) without cancelling two large lnΓ values; for any other c ≥ 0 the
 // kernels use full lnΓ and ψ differences (correct, slower, less accurate when k+c ≪ α).
 //
-// Cost: a cell is one e^x, two Δlnγ and two Δψ (assembly/special.ts), so the kernels run at the
-// speed of the count differences: ~1.5–3× a plain lnΓ per cell for counts below 25, more above
-// (asymptotic path). Pairs whose k (or m) is 0 in both lanes skip that side; pairs with n = 0 in
-// both lanes skip everything. A fused Δlnγ+Δψ in special.ts (the product of lgammaDiff is the
-// denominator of digammaDiff's fraction) would remove about a third of the work.
+// Cost: a cell is one e^x and Δlnγ, Δψ of (α, k+c) and (β, m+c), each pair from one fused call
+// (lgammaDigammaDiffV: the product of Δlnγ is the denominator of Δψ's fraction). In fraserCells
+// a side with k+c ≤ 24 in both lanes of a pair takes the product path without its log and
+// division: the products of both sides share one division for the gradient and, in unweighted
+// rows, one log per row (see cellsV). Pairs with n = 0 in both lanes skip everything.
 
 import {
-  digammaDiffS, digammaDiffV, digammaS, digammaV, expS, expV, lgammaDiffS, lgammaDiffV, lgammaS, lgammaV,
-  trigammaS, trigammaV,
+  digammaDiffS, digammaDiffV, digammaS, digammaV, expS, expV, countProducts2V, lastCountProduct, lastDigammaDiffS, lastDigammaDiffV, lgammaDiffS, logV,
+  lgammaDiffV, lgammaDigammaDiffS, lgammaDigammaDiffV, lgammaS, lgammaV, trigammaS, trigammaV,
 } from "./special";
-import { allTrue, anyTrue, hsum, select, splat } from "./simd";
+import { LN2_HI, LN2_LO } from "./coefficients";
+import { allTrue, anyTrue, fmaV, hsum, select, splat } from "./simd";
+
+// The fused count differences' array kernels are exported with this file (assembly/index.ts
+// re-exports it whole); the beta-binomial cells are their main user.
+export { lgammaDigammaDiffArray, lgammaDigammaDiffArrayScalar } from "./special";
 
 const Y_MAX: f64 = 300.0;
 const T_MAX: f64 = 30.0;
 const A_MIN: f64 = 9.357622968840175e-14; // e^−30
 const A_MAX: f64 = 1.0686474581524463e13; // e^30
+// Cells whose k+c and m+c are both ≤ SMALL_K take the product path of both count differences
+// together (one log of Pα·Pβ, one division). α, β ≤ a ≤ 1e5 keeps each P ≤ (1e5+24)^24 ≈ 1e120,
+// so Pα·Pβ and the cross products Nβ·Pα ≤ 24·1e240 stay finite; rows with a larger a (ρ < 1e-5)
+// take the per-side path.
+const SMALL_K: f64 = 24.0;
+const PAIR_PROD_MAX_A: f64 = 1e5;
 /** The reference's ridge on logit ρ in the ρ fit: 1e-4·t². */
 const RHO_PENALTY: f64 = 1e-4;
 
@@ -153,9 +164,11 @@ function cellsS(
         const mc = nn - kk + c;
         let da: f64, db: f64;
         if (intC) {
-          loss = -(lgammaDiffS(alpha, kc) + lgammaDiffS(beta, mc));
-          da = digammaDiffS(alpha, kc);
-          db = digammaDiffS(beta, mc);
+          const la = lgammaDigammaDiffS(alpha, kc);
+          da = lastDigammaDiffS();
+          const lb = lgammaDigammaDiffS(beta, mc);
+          db = lastDigammaDiffS();
+          loss = -(la + lb);
         } else {
           loss = lgammaS(alpha) - lgammaS(alpha + kc) + lgammaS(beta) - lgammaS(beta + mc);
           da = digammaS(alpha + kc) - digammaS(alpha);
@@ -206,6 +219,7 @@ function cellsV(
     const a = clampA(load<f64>(pA + (j << 3)));
     const av = splat(a);
     const bv = splat(pB ? load<f64>(pB + (j << 3)) : 0.0);
+    const prodRow = a <= PAIR_PROD_MAX_A;
     const yRow = pY + ((<usize>r * <usize>ldy) << 3);
     const gRow = pG + ((<usize>r * <usize>ldg) << 3);
     const kRow = pK + ((j * <usize>ldk) << 2);
@@ -213,6 +227,8 @@ function cellsV(
     const wRow: usize = pW ? pW + ((j * <usize>ldw) << 3) : 0;
     let lsum = zero;
     let gsum = zero;
+    let pacc = one;
+    let eacc = i64x2.splat(0);
     // The odd last column runs through the same vector code (both lanes hold it; lane 1 is
     // dropped), so a value never depends on the row length.
     for (let i = 0; i < cols; i += 2) {
@@ -241,20 +257,52 @@ function cellsV(
       const mc = f64x2.add(f64x2.sub(nn, kk), cv);
       let loss: v128, da: v128, db: v128;
       if (intC) {
-        // Δlnγ(x, 0) = Δψ(x, 0) = 0 exactly, so pairs with k = 0 (or m = 0) in both lanes skip
-        // that side: common in splicing tables (unused junctions, ψ = 1 junctions).
-        let la = zero, lb = zero;
+        // A side whose k+c (m+c) is ≤ SMALL_K in both lanes takes the product path without its
+        // log and division: Δlnγ = ln P and Δψ = N/P (countProducts2V). The other sides return
+        // Δlnγ and Δψ themselves (P = 1); Δlnγ(x, 0) = Δψ(x, 0) = 0 exactly, so a side whose
+        // counts are 0 in both lanes is skipped (unused junctions, ψ = 1 junctions). Then
+        // Δψβ − Δψα = (Nβ·Pα − Nα·Pβ)/(Pα·Pβ): one division per pair of cells.
+        const pk = prodRow && allTrue(f64x2.le(kc, splat(SMALL_K)));
+        const pm = prodRow && allTrue(f64x2.le(mc, splat(SMALL_K)));
+        let pa = one, na = zero, pb = one, nb = zero, lg = zero;
+        if (pk || pm) {
+          countProducts2V(alpha, pk ? kc : zero, beta, pm ? mc : zero);
+          if (pk) {
+            pa = lastCountProduct(0);
+            na = lastCountProduct(1);
+          }
+          if (pm) {
+            pb = lastCountProduct(2);
+            nb = lastCountProduct(3);
+          }
+        }
+        if (!pk && anyTrue(f64x2.ne(kc, zero))) {
+          lg = lgammaDigammaDiffV(alpha, kc);
+          na = lastDigammaDiffV();
+        }
+        if (!pm && anyTrue(f64x2.ne(mc, zero))) {
+          lg = f64x2.add(lg, lgammaDigammaDiffV(beta, mc));
+          nb = lastDigammaDiffV();
+        }
         da = zero;
-        db = zero;
-        if (anyTrue(f64x2.ne(kc, zero))) {
-          la = lgammaDiffV(alpha, kc);
-          da = digammaDiffV(alpha, kc);
+        loss = f64x2.neg(lg);
+        if (pk || pm) {
+          const pab = f64x2.mul(pa, pb);
+          db = f64x2.div(f64x2.sub(f64x2.mul(nb, pa), f64x2.mul(na, pb)), pab);
+          if (wRow) {
+            loss = f64x2.sub(loss, logV(pab));
+          } else {
+            // Unweighted rows need only Σ ln(Pα·Pβ): the products are multiplied into pacc,
+            // kept in [1, 2) by moving its binary exponent into eacc, and logged once per row.
+            // Cells with n = 0 (and the duplicate lane of an odd last column) multiply by 1.
+            const counted = full ? live : i64x2.replace_lane(live, 1, 0);
+            pacc = f64x2.mul(pacc, select(pab, one, counted));
+            eacc = i64x2.add(eacc, i64x2.sub(i64x2.shr_u(pacc, 52), i64x2.splat(1023)));
+            pacc = v128.or(v128.and(pacc, i64x2.splat(0x000FFFFFFFFFFFFF)), i64x2.splat(0x3FF0000000000000));
+          }
+        } else {
+          db = f64x2.sub(nb, na);
         }
-        if (anyTrue(f64x2.ne(mc, zero))) {
-          lb = lgammaDiffV(beta, mc);
-          db = digammaDiffV(beta, mc);
-        }
-        loss = f64x2.neg(f64x2.add(la, lb));
       } else {
         const ak = f64x2.add(alpha, kc);
         const bm = f64x2.add(beta, mc);
@@ -280,7 +328,11 @@ function cellsV(
       lsum = f64x2.add(lsum, loss);
       gsum = f64x2.add(gsum, g);
     }
-    const ls = hsum(lsum);
+    // Σ ln(Pα·Pβ) of the product-path cells: ln pacc + eacc·ln 2 per lane (|eacc| < 800 per cell
+    // fits i32 for any row length that fits memory).
+    const e2 = f64x2.convert_low_i32x4_s(v128.shuffle<i32>(eacc, eacc, 0, 2, 0, 2));
+    const lp = f64x2.add(fmaV(e2, splat(LN2_HI), logV(pacc)), f64x2.mul(e2, splat(LN2_LO)));
+    const ls = hsum(lsum) - scale * hsum(lp);
     if (pRowLoss) store<f64>(pRowLoss + (<usize>r << 3), ls);
     if (pRowGrad) store<f64>(pRowGrad + (<usize>r << 3), hsum(gsum));
     total += ls;
@@ -408,8 +460,19 @@ function rhoS(
       const kc = kk + c;
       const mc = nn - kk + c;
       const nc = nn + 2.0 * c;
-      f += lgDiffS(a, nc, intC) - lgDiffS(alpha, kc, intC) - lgDiffS(beta, mc, intC);
-      if (want1) fa += dgDiffS(a, nc, intC) - mu * dgDiffS(alpha, kc, intC) - omu * dgDiffS(beta, mc, intC);
+      if (want1 && intC) {
+        const ln = lgammaDigammaDiffS(a, nc);
+        const dn = lastDigammaDiffS();
+        const la = lgammaDigammaDiffS(alpha, kc);
+        const da = lastDigammaDiffS();
+        const lb = lgammaDigammaDiffS(beta, mc);
+        const db = lastDigammaDiffS();
+        f += ln - la - lb;
+        fa += dn - mu * da - omu * db;
+      } else {
+        f += lgDiffS(a, nc, intC) - lgDiffS(alpha, kc, intC) - lgDiffS(beta, mc, intC);
+        if (want1) fa += dgDiffS(a, nc, intC) - mu * dgDiffS(alpha, kc, intC) - omu * dgDiffS(beta, mc, intC);
+      }
       if (want2) faa += mu * mu * tgDiffS(alpha, kc, intC) + omu * omu * tgDiffS(beta, mc, intC) - tgDiffS(a, nc, intC);
     }
     finishRho(r, t, tc != t, a, f, fa, faa, pF, pD1, pD2);
@@ -501,14 +564,27 @@ function rhoV(
       const kc = f64x2.add(kk, cv);
       const mc = f64x2.add(f64x2.sub(nn, kk), cv);
       const nc = f64x2.add(nn, c2);
-      const l = f64x2.sub(lgDiffV(av, nc, intC), f64x2.add(lgDiffV(alpha, kc, intC), lgDiffV(beta, mc, intC)));
-      f = f64x2.add(f, v128.and(l, live));
-      if (want1) {
-        const d = f64x2.sub(
-          dgDiffV(av, nc, intC),
-          f64x2.add(f64x2.mul(mu, dgDiffV(alpha, kc, intC)), f64x2.mul(omu, dgDiffV(beta, mc, intC))),
-        );
+      if (want1 && intC) {
+        // f and f' need Δlnγ and Δψ of the same three pairs: one fused call each.
+        const ln = lgammaDigammaDiffV(av, nc);
+        const dn = lastDigammaDiffV();
+        const la = lgammaDigammaDiffV(alpha, kc);
+        const da = lastDigammaDiffV();
+        const lb = lgammaDigammaDiffV(beta, mc);
+        const db = lastDigammaDiffV();
+        f = f64x2.add(f, v128.and(f64x2.sub(ln, f64x2.add(la, lb)), live));
+        const d = f64x2.sub(dn, f64x2.add(f64x2.mul(mu, da), f64x2.mul(omu, db)));
         fa = f64x2.add(fa, v128.and(d, live));
+      } else {
+        const l = f64x2.sub(lgDiffV(av, nc, intC), f64x2.add(lgDiffV(alpha, kc, intC), lgDiffV(beta, mc, intC)));
+        f = f64x2.add(f, v128.and(l, live));
+        if (want1) {
+          const d = f64x2.sub(
+            dgDiffV(av, nc, intC),
+            f64x2.add(f64x2.mul(mu, dgDiffV(alpha, kc, intC)), f64x2.mul(omu, dgDiffV(beta, mc, intC))),
+          );
+          fa = f64x2.add(fa, v128.and(d, live));
+        }
       }
       if (want2) {
         const d2 = f64x2.sub(

@@ -447,6 +447,23 @@ export function trigammaV(x: v128): v128 {
 // ---------------------------------------------------------------------------------------------
 // Count differences: Δlnγ(a,k) = lnΓ(a+k) − lnΓ(a) and Δψ(a,k) = ψ(a+k) − ψ(a)
 
+// Π_{i<k}(a+i) and Σ_{i<k} 1/(a+i) = num/Π by one recurrence (num ← num·(a+i) + den,
+// den ← den·(a+i)); the common step of every count difference below: returns den and leaves num
+// in fractionNumS.
+let fractionNumS: f64 = 0;
+
+@inline function productFractionS(a: f64, k: f64): f64 {
+  let num: f64 = 0;
+  let den: f64 = 1;
+  for (let i: f64 = 0; i < k; i++) {
+    const ai = a + i;
+    num = num * ai + den;
+    den *= ai;
+  }
+  fractionNumS = num;
+  return den;
+}
+
 /**
  * lnΓ(a+k) − lnΓ(a), a > 0, integer k ≥ 0.
  * - k ≤ 24 and a ≤ 1e12: ln Π_{i<k}(a+i), one log.
@@ -459,18 +476,12 @@ export function lgammaDiffS(a: f64, k: f64): f64 {
   if (!(a > 0) || !(k >= 0)) return NaN;
   if (k == 0) return 0;
   if (a == Infinity || k == Infinity) return Infinity;
-  if (k <= SMALL_K && a <= SMALL_K_MAX_A) {
-    let p: f64 = 1;
-    for (let i: f64 = 0; i < k; i++) p *= a + i;
-    return logS(p);
-  }
+  if (k <= SMALL_K && a <= SMALL_K_MAX_A) return logS(productFractionS(a, k));
   let shift: f64 = 0;
   let a1 = a;
   let k1 = k;
   if (a < 10.0) {
-    let p: f64 = 1;
-    for (let i = 0; i < 10; i++) p *= a + <f64>i;
-    shift = logS(p);
+    shift = logS(productFractionS(a, 10.0));
     a1 = a + 10.0;
     k1 = k - 10.0;
   }
@@ -478,7 +489,7 @@ export function lgammaDiffS(a: f64, k: f64): f64 {
   const ia = 1.0 / a1;
   const inn = 1.0 / n;
   const s = inn * lgammaStirling(inn * inn) - ia * lgammaStirling(ia * ia);
-  return (a1 - 0.5) * log1pS(k1 / a1) + k1 * (logS(n) - 1.0) + s + shift;
+  return (a1 - 0.5) * log1pS(k1 * ia) + k1 * (logS(n) - 1.0) + s + shift;
 }
 
 /**
@@ -562,27 +573,15 @@ export function digammaDiffS(a: f64, k: f64): f64 {
   if (a == Infinity) return 0;
   if (k == Infinity) return Infinity;
   if (k <= SMALL_K && a <= SMALL_K_MAX_A) {
-    let num: f64 = 0;
-    let den: f64 = 1;
-    for (let i: f64 = 0; i < k; i++) {
-      const ai = a + i;
-      num = num * ai + den;
-      den *= ai;
-    }
-    return num / den;
+    const den = productFractionS(a, k);
+    return fractionNumS / den;
   }
   let shift: f64 = 0;
   let a1 = a;
   let k1 = k;
   if (a < 10.0) {
-    let num: f64 = 0;
-    let den: f64 = 1;
-    for (let i = 0; i < 10; i++) {
-      const ai = a + <f64>i;
-      num = num * ai + den;
-      den *= ai;
-    }
-    shift = num / den;
+    const den = productFractionS(a, 10.0);
+    shift = fractionNumS / den;
     a1 = a + 10.0;
     k1 = k - 10.0;
   }
@@ -600,6 +599,15 @@ export function digammaDiffS(a: f64, k: f64): f64 {
  * num/den (one division at the end); an odd k adds 1/(a+k−1).
  */
 @inline function digammaDiffSumV(a: v128, k: v128): v128 {
+  const den = productFractionV(a, k);
+  return f64x2.div(v128.load(FRACTION_NUM_V), den);
+}
+
+/**
+ * The pair loop of digammaDiffSumV: returns den = Π_{i<k}(a+i) (the same product as
+ * lgammaDiffProductV's) and leaves num, Σ_{i<k} 1/(a+i) = num/den, at FRACTION_NUM_V.
+ */
+@inline function productFractionV(a: v128, k: v128): v128 {
   const kmax = max(f64x2.extract_lane(k, 0), f64x2.extract_lane(k, 1));
   const one = splat(1.0);
   const two = splat(2.0);
@@ -617,9 +625,24 @@ export function digammaDiffS(a: f64, k: f64): f64 {
   }
   const odd = f64x2.ne(f64x2.floor(f64x2.mul(k, splat(0.5))), f64x2.mul(k, splat(0.5)));
   const last = select(f64x2.add(a, f64x2.sub(k, one)), one, odd);
-  num = fmaV(num, last, v128.and(den, odd));
-  den = f64x2.mul(den, last);
-  return f64x2.div(num, den);
+  v128.store(FRACTION_NUM_V, fmaV(num, last, v128.and(den, odd)));
+  return f64x2.mul(den, last);
+}
+
+const FRACTION_NUM_V: usize = memory.data(16, 16);
+
+/** The shift of the asymptotic paths: returns Π_{i<10}(a+i), leaves Σ_{i<10} 1/(a+i)·Π at FRACTION_NUM_V. */
+@inline function shiftFractionV(a: v128): v128 {
+  let num = splat(0.0);
+  let den = splat(1.0);
+  let ai = a;
+  for (let i = 0; i < 10; i++) {
+    num = fmaV(num, ai, den);
+    den = f64x2.mul(den, ai);
+    ai = f64x2.add(ai, splat(1.0));
+  }
+  v128.store(FRACTION_NUM_V, num);
+  return den;
 }
 
 @inline function digammaDiffAsymV(a: v128, k: v128): v128 {
@@ -628,16 +651,9 @@ export function digammaDiffS(a: f64, k: f64): f64 {
   let k1 = k;
   let shift = splat(0.0);
   if (anyTrue(sh)) {
-    let num = splat(0.0);
-    let den = splat(1.0);
-    let ai = a;
-    for (let i = 0; i < 10; i++) {
-      num = fmaV(num, ai, den);
-      den = f64x2.mul(den, ai);
-      ai = f64x2.add(ai, splat(1.0));
-    }
-    shift = select(f64x2.div(num, den), splat(0.0), sh);
-    a1 = select(ai, a, sh);
+    const den = shiftFractionV(a);
+    shift = select(f64x2.div(v128.load(FRACTION_NUM_V), den), splat(0.0), sh);
+    a1 = select(f64x2.add(a, splat(10.0)), a, sh);
     k1 = select(f64x2.sub(k, splat(10.0)), k, sh);
   }
   const n = f64x2.add(a, k);
@@ -665,6 +681,210 @@ export function digammaDiffV(a: v128, k: v128): v128 {
   if (allTrue(prod)) return digammaDiffSumV(a, k);
   if (!anyTrue(prod)) return digammaDiffAsymV(a, k);
   return select(digammaDiffSumV(a, select(k, splat(0.0), prod)), digammaDiffAsymV(a, k), prod);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fused count differences: Δlnγ(a,k) and Δψ(a,k) of the same pair in one pass
+
+// The second result (Δψ) of lgammaDigammaDiffS / lgammaDigammaDiffV; read it with
+// lastDigammaDiffS() / lastDigammaDiffV() right after the call. (AssemblyScript has no tuples.
+// The f64x2 result lives in 16 bytes of static memory: a v128 global would not compile in the
+// scalar build.)
+let dgDiffS: f64 = 0;
+const DG_DIFF_V: usize = memory.data(16, 16);
+
+@inline export function lastDigammaDiffS(): f64 {
+  return dgDiffS;
+}
+
+@inline export function lastDigammaDiffV(): v128 {
+  return v128.load(DG_DIFF_V);
+}
+
+/**
+ * Returns Δlnγ(a,k) = lnΓ(a+k) − lnΓ(a) and leaves Δψ(a,k) = ψ(a+k) − ψ(a) for
+ * lastDigammaDiffS(); a > 0, integer k ≥ 0. The same operations as lgammaDiffS and digammaDiffS,
+ * so both results are bit-identical to theirs; the shared work is done once:
+ * - k ≤ 24 and a ≤ 1e12: the product P = Π_{i<k}(a+i) is digammaDiff's denominator, so one loop
+ *   gives Δlnγ = ln P and Δψ = num/P.
+ * - otherwise: the shift (a < 10: a' = a+10 with its product and fraction from one loop),
+ *   1/a', 1/(a+k) and log1p(k'/a') are shared; Δlnγ adds ln(a+k) and the Stirling correction S,
+ *   Δψ the series T.
+ * Edge cases as in the two separate functions (k = 0: 0 and 0; a = +Inf: +Inf and 0; a ≤ 0 or
+ * NaN: NaN and NaN).
+ */
+export function lgammaDigammaDiffS(a: f64, k: f64): f64 {
+  if (!(a > 0) || !(k >= 0)) {
+    dgDiffS = NaN;
+    return NaN;
+  }
+  if (k == 0) {
+    dgDiffS = 0;
+    return 0;
+  }
+  // Regime a = +Inf: ψ is flat at infinity (Δψ = 0) while lnΓ grows (Δlnγ = +Inf).
+  if (a == Infinity) {
+    dgDiffS = 0;
+    return Infinity;
+  }
+  if (k == Infinity) {
+    dgDiffS = Infinity;
+    return Infinity;
+  }
+  if (k <= SMALL_K && a <= SMALL_K_MAX_A) {
+    const den = productFractionS(a, k);
+    dgDiffS = fractionNumS / den;
+    return logS(den);
+  }
+  let lshift: f64 = 0;
+  let dshift: f64 = 0;
+  let a1 = a;
+  let k1 = k;
+  if (a < 10.0) {
+    const den = productFractionS(a, 10.0);
+    lshift = logS(den);
+    dshift = fractionNumS / den;
+    a1 = a + 10.0;
+    k1 = k - 10.0;
+  }
+  const n = a + k;
+  const ia = 1.0 / a1;
+  const inn = 1.0 / n;
+  const wa = ia * ia;
+  const wn = inn * inn;
+  const l1p = log1pS(k1 * ia);
+  const s = inn * lgammaStirling(wn) - ia * lgammaStirling(wa);
+  const T = wn * digammaStirling(wn) - wa * digammaStirling(wa);
+  dgDiffS = l1p + 0.5 * k1 * ia * inn - T + dshift;
+  return (a1 - 0.5) * l1p + k1 * (logS(n) - 1.0) + s + lshift;
+}
+
+/**
+ * The f64x2 form of lgammaDigammaDiffS: returns Δlnγ, leaves Δψ for lastDigammaDiffV(). Lane by
+ * lane bit-identical to lgammaDiffV and digammaDiffV, except that lanes with 0 < a < 1e-300 take
+ * both results from the scalar forms (digammaDiffV keeps them on the vector path: same value up
+ * to rounding).
+ */
+export function lgammaDigammaDiffV(a: v128, k: v128): v128 {
+  // Unusual lanes as in lgammaDiffV: a < 1e-300 (keeps the product normal for the unchecked
+  // log), a or k infinite or NaN, k < 0.
+  const ok = v128.and(
+    v128.and(f64x2.ge(a, splat(1e-300)), f64x2.lt(a, splat(Infinity))),
+    v128.and(f64x2.ge(k, splat(0.0)), f64x2.lt(k, splat(Infinity))),
+  );
+  let lg = lgammaDigammaDiffFastV(select(a, splat(1.0), ok), select(k, splat(0.0), ok));
+  if (!allTrue(ok)) {
+    let dg = v128.load(DG_DIFF_V);
+    if (i64x2.extract_lane(ok, 0) == 0) {
+      lg = f64x2.replace_lane(lg, 0, lgammaDigammaDiffS(f64x2.extract_lane(a, 0), f64x2.extract_lane(k, 0)));
+      dg = f64x2.replace_lane(dg, 0, dgDiffS);
+    }
+    if (i64x2.extract_lane(ok, 1) == 0) {
+      lg = f64x2.replace_lane(lg, 1, lgammaDigammaDiffS(f64x2.extract_lane(a, 1), f64x2.extract_lane(k, 1)));
+      dg = f64x2.replace_lane(dg, 1, dgDiffS);
+    }
+    v128.store(DG_DIFF_V, dg);
+  }
+  return lg;
+}
+
+@inline function lgammaDigammaDiffFastV(a: v128, k: v128): v128 {
+  const prod = v128.and(f64x2.le(k, splat(SMALL_K)), f64x2.le(a, splat(SMALL_K_MAX_A)));
+  if (allTrue(prod)) return lgammaDigammaDiffProductV(a, k);
+  if (!anyTrue(prod)) return lgammaDigammaDiffAsymV(a, k);
+  const lgP = lgammaDigammaDiffProductV(a, select(k, splat(0.0), prod));
+  const dgP = v128.load(DG_DIFF_V);
+  const lgA = lgammaDigammaDiffAsymV(a, k);
+  v128.store(DG_DIFF_V, select(dgP, v128.load(DG_DIFF_V), prod));
+  return select(lgP, lgA, prod);
+}
+
+/** digammaDiffSumV's fraction, whose denominator is lgammaDiffProductV's product P. */
+@inline function lgammaDigammaDiffProductV(a: v128, k: v128): v128 {
+  const den = productFractionV(a, k);
+  v128.store(DG_DIFF_V, f64x2.div(v128.load(FRACTION_NUM_V), den));
+  return logCoreV(den);
+}
+
+@inline function lgammaDigammaDiffAsymV(a: v128, k: v128): v128 {
+  const sh = f64x2.lt(a, splat(10.0));
+  let a1 = a;
+  let k1 = k;
+  let lshift = splat(0.0);
+  let dshift = splat(0.0);
+  if (anyTrue(sh)) {
+    const den = shiftFractionV(a);
+    lshift = select(logCoreV(select(den, splat(1.0), sh)), splat(0.0), sh);
+    dshift = select(f64x2.div(v128.load(FRACTION_NUM_V), den), splat(0.0), sh);
+    a1 = select(f64x2.add(a, splat(10.0)), a, sh);
+    k1 = select(f64x2.sub(k, splat(10.0)), k, sh);
+  }
+  const n = f64x2.add(a, k);
+  const ia = f64x2.div(splat(1.0), a1);
+  const inn = f64x2.div(splat(1.0), n);
+  const wa = f64x2.mul(ia, ia);
+  const wn = f64x2.mul(inn, inn);
+  const l1p = log1pCoreV(f64x2.mul(k1, ia));
+  const T = f64x2.sub(f64x2.mul(wn, digammaStirlingV(wn)), f64x2.mul(wa, digammaStirlingV(wa)));
+  const half = f64x2.mul(f64x2.mul(splat(0.5), k1), f64x2.mul(ia, inn));
+  v128.store(DG_DIFF_V, f64x2.add(f64x2.sub(f64x2.add(l1p, half), T), dshift));
+  const s = f64x2.sub(f64x2.mul(inn, lgammaStirlingV(wn)), f64x2.mul(ia, lgammaStirlingV(wa)));
+  const t1 = f64x2.mul(f64x2.sub(a1, splat(0.5)), l1p);
+  const t2 = f64x2.mul(k1, f64x2.sub(logCoreV(n), splat(1.0)));
+  return f64x2.add(f64x2.add(t1, t2), f64x2.add(s, lshift));
+}
+
+/**
+ * The k ≤ 24 path of lgammaDigammaDiffV without its log and division, for two independent pairs
+ * (a1, k1) and (a2, k2) in one loop (two independent chains, one loop exit): leaves
+ * P1 = Π_{i<k1}(a1+i), N1, P2, N2 for lastCountProduct(0..3), with Δlnγ(a,k) = ln P and
+ * Δψ(a,k) = N/P, P and N bit-identical to that path's. Callers combine logs and divisions across
+ * pairs. Domain (not checked): every k an integer in [0, 24], a in [1e-300, 1e12] (then P ≤ 1e289).
+ */
+@inline export function countProducts2V(a1: v128, k1: v128, a2: v128, k2: v128): void {
+  const kmax = max(
+    max(f64x2.extract_lane(k1, 0), f64x2.extract_lane(k1, 1)),
+    max(f64x2.extract_lane(k2, 0), f64x2.extract_lane(k2, 1)),
+  );
+  const one = splat(1.0);
+  const two = splat(2.0);
+  let num1 = splat(0.0);
+  let den1 = one;
+  let t1 = a1;
+  let num2 = splat(0.0);
+  let den2 = one;
+  let t2 = a2;
+  const lim1 = f64x2.sub(f64x2.add(a1, k1), splat(1.5));
+  const lim2 = f64x2.sub(f64x2.add(a2, k2), splat(1.5));
+  for (let j: f64 = 1; j < kmax; j += 2) {
+    const live1 = f64x2.lt(t1, lim1);
+    const live2 = f64x2.lt(t2, lim2);
+    const q1 = select(fmaV(t1, t1, t1), one, live1);
+    const q2 = select(fmaV(t2, t2, t2), one, live2);
+    num1 = fmaV(num1, q1, v128.and(f64x2.mul(den1, f64x2.add(t1, f64x2.add(t1, one))), live1));
+    num2 = fmaV(num2, q2, v128.and(f64x2.mul(den2, f64x2.add(t2, f64x2.add(t2, one))), live2));
+    den1 = f64x2.mul(den1, q1);
+    den2 = f64x2.mul(den2, q2);
+    t1 = f64x2.add(t1, two);
+    t2 = f64x2.add(t2, two);
+  }
+  const h1 = f64x2.mul(k1, splat(0.5));
+  const h2 = f64x2.mul(k2, splat(0.5));
+  const odd1 = f64x2.ne(f64x2.floor(h1), h1);
+  const odd2 = f64x2.ne(f64x2.floor(h2), h2);
+  const last1 = select(f64x2.add(a1, f64x2.sub(k1, one)), one, odd1);
+  const last2 = select(f64x2.add(a2, f64x2.sub(k2, one)), one, odd2);
+  v128.store(COUNT_PRODUCTS, f64x2.mul(den1, last1));
+  v128.store(COUNT_PRODUCTS, fmaV(num1, last1, v128.and(den1, odd1)), 16);
+  v128.store(COUNT_PRODUCTS, f64x2.mul(den2, last2), 32);
+  v128.store(COUNT_PRODUCTS, fmaV(num2, last2, v128.and(den2, odd2)), 48);
+}
+
+const COUNT_PRODUCTS: usize = memory.data(64, 16);
+
+/** countProducts2V's results: 0 → P1, 1 → N1, 2 → P2, 3 → N2. */
+@inline export function lastCountProduct(i: i32): v128 {
+  return v128.load(COUNT_PRODUCTS + (<usize>i << 4));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -973,6 +1193,40 @@ export function digammaDiffArrayScalar(pa: usize, pk: usize, py: usize, n: i32):
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 3;
     store<f64>(py + o, digammaDiffS(load<f64>(pa + o), load<f64>(pk + o)));
+  }
+}
+
+/**
+ * Δlnγ(a_i, k_i) and Δψ(a_i, k_i) of the same n pairs in one pass (lgammaDigammaDiffV), written
+ * to plg and pdg. The odd last pair goes through the vector path too (lane 0 of a splat).
+ */
+export function lgammaDigammaDiffArray(pa: usize, pk: usize, plg: usize, pdg: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 1 < n; i += 2) {
+      const o = <usize>i << 3;
+      v128.store(plg + o, lgammaDigammaDiffV(v128.load(pa + o), v128.load(pk + o)));
+      v128.store(pdg + o, lastDigammaDiffV());
+    }
+    if (i < n) {
+      const o = <usize>i << 3;
+      store<f64>(plg + o, f64x2.extract_lane(lgammaDigammaDiffV(v128.load64_splat(pa + o), v128.load64_splat(pk + o)), 0));
+      store<f64>(pdg + o, f64x2.extract_lane(lastDigammaDiffV(), 0));
+      i++;
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    store<f64>(plg + o, lgammaDigammaDiffS(load<f64>(pa + o), load<f64>(pk + o)));
+    store<f64>(pdg + o, lastDigammaDiffS());
+  }
+}
+
+export function lgammaDigammaDiffArrayScalar(pa: usize, pk: usize, plg: usize, pdg: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 3;
+    store<f64>(plg + o, lgammaDigammaDiffS(load<f64>(pa + o), load<f64>(pk + o)));
+    store<f64>(pdg + o, lastDigammaDiffS());
   }
 }
 
