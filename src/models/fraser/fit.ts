@@ -24,7 +24,7 @@ export interface CountInput {
  * Checks FRASER's count input and returns its shape. Every count must be a finite non-negative
  * integer with k ≤ n; errors name the sample and junction (`argument` is e.g. 'k[3, 17]').
  */
-export function checkCounts(input: CountInput, name = 'data'): { N: number; J: number } {
+export function checkCounts(input: CountInput, name = 'data', minSamples = 2): { N: number; J: number } {
   if (typeof input !== 'object' || input === null) throw new ArgumentTypeError(`${name} must be an object { k, n, samples | junctions }`, name);
   const { k, n } = input;
   for (const [v, nm] of [[k, 'k'], [n, 'n']] as const) {
@@ -47,7 +47,7 @@ export function checkCounts(input: CountInput, name = 'data'): { N: number; J: n
   } else {
     throw new ArgumentValueError(`${name} needs its shape: give samples (N) or junctions (J) next to k and n`, 'samples');
   }
-  if (N < 2) throw new ArgumentValueError(`FRASER needs at least 2 samples, got ${N}`, 'samples');
+  if (N < minSamples) throw new ArgumentValueError(`FRASER needs at least ${minSamples} sample(s) here, got ${N}`, 'samples');
   if (k instanceof Float64Array || n instanceof Float64Array) {
     for (let c = 0; c < k.length; c++) {
       const kv = k[c];
@@ -327,7 +327,7 @@ export class FraserFit {
    */
   predict(input: { k: Counts; n: Counts }, options: { core?: Core } = {}): FraserPrediction {
     const p = this.params;
-    const { N: M } = checkCounts({ ...input, junctions: p.junctions, samples: undefined }, 'input');
+    const { N: M } = checkCounts({ ...input, junctions: p.junctions, samples: undefined }, 'input', 1);
     const { k, n } = input;
     const H = encodeSamples(p, k, n, M, options.core);
     const size = M * p.junctions;
