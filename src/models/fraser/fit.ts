@@ -4,6 +4,7 @@ import { brentBatch, lbfgs, minimizeBatch } from '../../optim/index.js';
 import { Rng } from '../../random.js';
 import { FraserObjective } from './objective.js';
 import { fitLogitRho } from './rho.js';
+import { fitDecoderScoring } from './decoder.js';
 import { gemm, gramSvd, matrix, optimalHardThreshold, symmetricEigen } from '../../linalg/index.js';
 import { adjust, betaBinomial } from '../../stats/index.js';
 import type { Core } from '../../wasm/core.js';
@@ -165,6 +166,8 @@ export interface FraserFitOptions {
   /** AE: L-BFGS iterations per updateE (default 50) and per junction in updateD (default 100), as in the reference. */
   encoderIterations?: number;
   decoderIterations?: number;
+  /** How (b_j, d_j) are fitted per junction: 'scoring' (default; Fisher scoring) or 'lbfgs' (the reference's). */
+  decoderOptimizer?: 'scoring' | 'lbfgs';
   /** How ρ is fitted per junction: 'newton' (default; safeguarded, on logit ρ) or 'brent' (the reference's). Both over logit ρ ∈ [−30, 30] to 1e-7. */
   rhoOptimizer?: 'newton' | 'brent';
   /** Per-sample multiple-testing method (default 'BY'), and donor/acceptor groups (length J) for Holm within groups. */
@@ -543,8 +546,17 @@ function fitRho(obj: FraserObjective, signal?: AbortSignal, method: 'newton' | '
   obj.setLogitRho(r.x);
 }
 
-/** Fits (b_j, d_j) of every junction by batched L-BFGS (memory 5, as the reference's L-BFGS-B). */
-function fitDecoder(obj: FraserObjective, iterations: number, signal?: AbortSignal): void {
+/**
+ * Fits (b_j, d_j) of every junction given H and ρ: Fisher scoring (decoder.ts; default), or the
+ * reference's per-junction L-BFGS (memory 5, as its L-BFGS-B). At most `iterations` steps each.
+ */
+function fitDecoder(obj: FraserObjective, iterations: number, signal?: AbortSignal, method: 'scoring' | 'lbfgs' = 'scoring'): void {
+  if (method === 'scoring') {
+    const r = fitDecoderScoring(obj, { maxIterations: iterations, signal });
+    checkAbort(signal);
+    obj.setDecoderFromBatch(r.x);
+    return;
+  }
   const J = obj.junctions, dim = obj.latentDim + 1;
   const r = minimizeBatch(obj.decoderObjective(), obj.decoderStart(), J, dim, { m: 5, maxIterations: iterations, signal });
   checkAbort(signal);
@@ -701,6 +713,8 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   const tolerance = options.tolerance ?? 1e-5;
   const blockCells = requireInteger(options.blockCells ?? DEFAULT_BLOCK_CELLS, 'blockCells', 1);
   const decIter = requireInteger(options.decoderIterations ?? 100, 'decoderIterations', 1);
+  const decMethod = options.decoderOptimizer ?? 'scoring';
+  if (decMethod !== 'scoring' && decMethod !== 'lbfgs') throw new ArgumentValueError(`decoderOptimizer must be 'scoring' or 'lbfgs', got '${String(decMethod)}'`, 'decoderOptimizer');
   const rhoMethod = options.rhoOptimizer ?? 'newton';
   if (rhoMethod !== 'newton' && rhoMethod !== 'brent') throw new ArgumentValueError(`rhoOptimizer must be 'newton' or 'brent', got '${String(rhoMethod)}'`, 'rhoOptimizer');
   const fdrMethod = options.fdrMethod ?? 'BY';
@@ -780,7 +794,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
       // ae: ρ first (the decoder's loss is nearly flat at the default ρ = ½), then D and b, then ρ again.
       if (implementation === 'ae') {
         fitRho(obj, signal, rhoMethod);
-        fitDecoder(obj, decIter, signal);
+        fitDecoder(obj, decIter, signal, decMethod);
       }
       fitRho(obj, signal, rhoMethod);
       let loss = sum(obj.junctionLoss());
@@ -792,7 +806,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
           if (!stopped) {
             checkAbort(signal);
             obj.setWeights(huberWeights(kb, nbs, obj.predictMean(), obj.getRho(), N, nb));
-            fitDecoder(obj, decIter, signal);
+            fitDecoder(obj, decIter, signal, decMethod);
             fitRho(obj, signal, rhoMethod);
             const after = obj.junctionLoss();
             obj.setWeights(null);
@@ -915,7 +929,7 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
       train.setEncoder(r.x);
       history.push(r.f);
       progress({ stage: 'updateE', round, loss: r.f });
-      fitDecoder(train, decIter, signal);
+      fitDecoder(train, decIter, signal, options.decoderOptimizer);
       history.push(train.nll());
       progress({ stage: 'updateD', round, loss: history[history.length - 1] });
       fitRho(train, signal, options.rhoOptimizer);

@@ -202,6 +202,7 @@ export class FraserObjective {
   private readonly bTrial: WasmArray<'f64'>;
   private readonly tBuf: WasmArray<'f64'>;
   private w: WasmArray<'f64'> | undefined;
+  private fisherWork: { S: WasmArray<'f64'>; A: WasmArray<'f64'> } | undefined;
   private lnC: Float64Array | undefined;
   private eVersion = 0;
   private hVersion = -1;
@@ -545,6 +546,52 @@ export class FraserObjective {
         }
       }
     };
+  }
+
+  /**
+   * The expected (Fisher) information of the decoder objective of each listed junction at X (rows
+   * [b_j, d_j]), for scoring steps: A_j = (1/N) Σ_i w_ij·I_ij·h̃_i h̃_iᵀ with h̃_i = [1, H_i] and
+   * I_ij = n_ij μ_ij(1−μ_ij) / (1 + (n_ij − 1)ρ_j), the beta-binomial information about the logit
+   * of the mean (its variance function is nμ(1−μ)(1 + (n−1)ρ)). Positive semi-definite by
+   * construction, unlike the exact Hessian, whose ψ-difference term can make it indefinite.
+   * Writes A_j (dim×dim, dim = q+1, row-major, full) at A[j·dim²]. One gemm per junction on
+   * √(w·I)-scaled rows; n = 0 cells contribute nothing.
+   */
+  decoderFisher(X: Float64Array, A: Float64Array, active: Uint32Array, nActive: number): void {
+    this.check();
+    this.ensureH();
+    const N = this.samples, q = this.latentDim, dim = q + 1, d2 = dim * dim;
+    requireLength(X, this.junctions * dim, 'X', 'J×(q+1)');
+    requireLength(A, this.junctions * d2, 'A', 'J×(q+1)²');
+    if (!this.fisherWork) this.fisherWork = { S: this.ws.f64(N * dim, 'scaled design'), A: this.ws.f64(d2, 'Fisher block') };
+    const { S, A: Aw } = this.fisherWork;
+    const f64 = this.core.f64, u32 = this.core.u32;
+    const oH = this.H.ptr >>> 3, oS = S.ptr >>> 3, oA = Aw.ptr >>> 3, oN = this.nT.ptr >>> 2, oa = this.a.ptr >>> 3;
+    const oW = this.w ? this.w.ptr >>> 3 : -1;
+    const scale = 1 / N;
+    for (let r = 0; r < nActive; r++) {
+      const p = active[r];
+      const x0 = p * dim;
+      const aj = Math.min(Math.max(f64[oa + p], 9.357622968840175e-14), 1.0686474581524463e13);
+      const rho = 1 / (1 + aj);
+      for (let i = 0; i < N; i++) {
+        const n = u32[oN + p * N + i];
+        let y = X[x0];
+        for (let l = 0; l < q; l++) y += f64[oH + i * q + l] * X[x0 + 1 + l];
+        y = Math.min(Math.max(y, -300), 300);
+        const e = Math.exp(-Math.abs(y));
+        const v = e / ((1 + e) * (1 + e)); // μ(1−μ), accurate in both tails
+        let wgt = n > 0 ? (scale * n * v) / (1 + (n - 1) * rho) : 0;
+        if (oW >= 0) wgt *= f64[oW + p * N + i];
+        const sw = Math.sqrt(wgt);
+        const o = oS + i * dim;
+        f64[o] = sw;
+        for (let l = 0; l < q; l++) f64[o + 1 + l] = sw * f64[oH + i * q + l];
+      }
+      // Aw = Sᵀ S (dim×dim)
+      this.gemm(1, 0, dim, dim, N, 1, S.ptr, dim, S.ptr, dim, 0, Aw.ptr, dim, this.gemmWork);
+      for (let c = 0; c < d2; c++) A[p * d2 + c] = f64[oA + c];
+    }
   }
 
   /** Σ_i lnC(n_ij + 2c, k_ij + c) per junction, computed once. */
