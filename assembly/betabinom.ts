@@ -54,12 +54,18 @@ const Y_MAX: f64 = 300.0;
 const T_MAX: f64 = 30.0;
 const A_MIN: f64 = 9.357622968840175e-14; // e^−30
 const A_MAX: f64 = 1.0686474581524463e13; // e^30
-// Cells whose k+c and m+c are both ≤ SMALL_K take the product path of both count differences
-// together (one log of Pα·Pβ, one division). α, β ≤ a ≤ 1e5 keeps each P ≤ (1e5+24)^24 ≈ 1e120,
-// so Pα·Pβ and the cross products Nβ·Pα ≤ 24·1e240 stay finite; rows with a larger a (ρ < 1e-5)
-// take the per-side path.
-const SMALL_K: f64 = 24.0;
-const PAIR_PROD_MAX_A: f64 = 1e5;
+// The product path of fraserCells (countProducts2V) takes a side when its k+c is ≤ K_row in both
+// lanes of a pair, with K_row set by the row's a so that nothing overflows: each P ≤ (a+K)^K
+// and the pair needs Pα·Pβ and the cross products Nβ·Pα ≤ K·(a+K)^(2K−1) below ~1e300.
+// - a ≤ 500: K = 48, (548)^96 ≈ 1e263.
+// - a ≤ 1e5: K = 24, (1e5+24)^48 ≈ 1e240.
+// - larger a (ρ < 1e-5): no product path; the fused per-side call (its own products stay within
+//   a ≤ 1e12 for a single side).
+// Products of up to 48 factors round like the 24-factor ones of special.ts, ~K/2 ulp.
+const PAIR_K_WIDE: f64 = 48.0;
+const PAIR_A_WIDE: f64 = 500.0;
+const PAIR_K: f64 = 24.0;
+const PAIR_A: f64 = 1e5;
 /** The reference's ridge on logit ρ in the ρ fit: 1e-4·t². */
 const RHO_PENALTY: f64 = 1e-4;
 
@@ -219,7 +225,7 @@ function cellsV(
     const a = clampA(load<f64>(pA + (j << 3)));
     const av = splat(a);
     const bv = splat(pB ? load<f64>(pB + (j << 3)) : 0.0);
-    const prodRow = a <= PAIR_PROD_MAX_A;
+    const kRowMax = splat(a <= PAIR_A_WIDE ? PAIR_K_WIDE : a <= PAIR_A ? PAIR_K : -1.0);
     const yRow = pY + ((<usize>r * <usize>ldy) << 3);
     const gRow = pG + ((<usize>r * <usize>ldg) << 3);
     const kRow = pK + ((j * <usize>ldk) << 2);
@@ -257,13 +263,13 @@ function cellsV(
       const mc = f64x2.add(f64x2.sub(nn, kk), cv);
       let loss: v128, da: v128, db: v128;
       if (intC) {
-        // A side whose k+c (m+c) is ≤ SMALL_K in both lanes takes the product path without its
+        // A side whose k+c (m+c) is ≤ K_row in both lanes takes the product path without its
         // log and division: Δlnγ = ln P and Δψ = N/P (countProducts2V). The other sides return
         // Δlnγ and Δψ themselves (P = 1); Δlnγ(x, 0) = Δψ(x, 0) = 0 exactly, so a side whose
         // counts are 0 in both lanes is skipped (unused junctions, ψ = 1 junctions). Then
         // Δψβ − Δψα = (Nβ·Pα − Nα·Pβ)/(Pα·Pβ): one division per pair of cells.
-        const pk = prodRow && allTrue(f64x2.le(kc, splat(SMALL_K)));
-        const pm = prodRow && allTrue(f64x2.le(mc, splat(SMALL_K)));
+        const pk = allTrue(f64x2.le(kc, kRowMax));
+        const pm = allTrue(f64x2.le(mc, kRowMax));
         let pa = one, na = zero, pb = one, nb = zero, lg = zero;
         if (pk || pm) {
           countProducts2V(alpha, pk ? kc : zero, beta, pm ? mc : zero);

@@ -839,7 +839,8 @@ export function lgammaDigammaDiffV(a: v128, k: v128): v128 {
  * (a1, k1) and (a2, k2) in one loop (two independent chains, one loop exit): leaves
  * P1 = Π_{i<k1}(a1+i), N1, P2, N2 for lastCountProduct(0..3), with Δlnγ(a,k) = ln P and
  * Δψ(a,k) = N/P, P and N bit-identical to that path's. Callers combine logs and divisions across
- * pairs. Domain (not checked): every k an integer in [0, 24], a in [1e-300, 1e12] (then P ≤ 1e289).
+ * pairs. Domain (not checked): every k an integer ≥ 0 and a ≥ 1e-300 with every product P (and what
+ * the caller makes of it) below the f64 range: k ≤ 24 with a ≤ 1e12 gives P ≤ 1e289.
  */
 @inline export function countProducts2V(a1: v128, k1: v128, a2: v128, k2: v128): void {
   const kmax = max(
