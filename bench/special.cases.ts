@@ -159,5 +159,22 @@ export async function cases(): Promise<BenchCase[]> {
     });
     if (ext?.[fn]) out.push({ group, name: pyName, work: N, unit: 'elements', external: ext[fn] });
   }
+
+  {
+    // The fused count differences (what the FRASER cells call) against the two separate kernels.
+    // Its array kernel is exported with assembly/betabinom.ts, so it is not in SpecialExports.
+    type Fused = (pa: number, pk: number, plg: number, pdg: number, n: number) => void;
+    const group = `lgammaDiff+digammaDiff: ${N} pairs, a log-uniform 1e-3..1e3, k uniform 0..20`;
+    for (const { label, core } of cores) {
+      const b = bufs.get(core)!;
+      const E = core.exports;
+      const fused = (E as unknown as { lgammaDigammaDiffArray: Fused }).lgammaDigammaDiffArray;
+      out.push({ group, name: `${label} fused`, work: N, unit: 'elements', fn: () => (fused(b.x, b.k, b.y, b.z, N), probe(core, b.z)) });
+      out.push({
+        group, name: `${label} lgammaDiff + digammaDiff`, work: N, unit: 'elements',
+        fn: () => (E.lgammaDiffArray(b.x, b.k, b.y, N), E.digammaDiffArray(b.x, b.k, b.z, N), probe(core, b.z)),
+      });
+    }
+  }
   return out;
 }
