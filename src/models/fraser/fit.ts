@@ -924,7 +924,8 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
     let before = train.junctionLoss();
     for (let round = 1; round <= maxRounds; round++) {
       checkAbort(signal);
-      const r = lbfgs(train.encoderObjective(), train.getEncoder(), { maxIterations: encIter, signal });
+      // The reference's L-BFGS-B stopping rule (factr = 1e7: relative change of f ≤ 2.2e-9), at most encIter iterations.
+      const r = lbfgs(train.encoderObjective(), train.getEncoder(), { maxIterations: encIter, ftol: 2.220446049250313e-9, signal });
       checkAbort(signal);
       train.setEncoder(r.x);
       history.push(r.f);
