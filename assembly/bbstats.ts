@@ -31,10 +31,11 @@ const LOG_2PI: f64 = 1.8378770664093453;
 const EDGE: f64 = 1e-15;
 // A tail sum stops when the bound on what is left is below REL_STOP of the sum: below half an ulp.
 const REL_STOP: f64 = 1e-17;
-// The running tail sum is rescaled by 1e-280 when it exceeds 1e280 (terms are kept relative to
-// f(k), which may be as small as e^−745 while f(0) is near 1: the ratio overflows without this).
-const BIG: f64 = 1e280;
-const LOG_BIG: f64 = 644.7238260383328;
+// The running tail sum is rescaled by 1e-200 when it exceeds 1e200 (terms are kept relative to
+// f(k), which may be as small as e^−745 while f(0) is near 1: the ratio overflows without this;
+// 1e200 leaves room for one block of four steps, see lowerTailRel).
+const BIG: f64 = 1e200;
+const LOG_BIG: f64 = 460.51701859880916;
 // Where a direct tail has taken as many steps as the other side has terms (or 2, 4, … times as
 // many) and already holds this much probability, the other side is summed instead and this tail
 // follows by complement, which then amplifies the other side's relative error at most 1/0.1 = 10
@@ -251,45 +252,110 @@ function logPmfPairV(k: v128, n: v128, mu: v128, rho: v128): v128 {
 // ---------------------------------------------------------------------------------------------
 // Tails and p-values
 
+// Where ln f(k) ≥ LIN_LOG_F (f(k) ≥ e^−450 ≈ 4e-196), every relative tail sum is ≤ 1/f(k) <
+// BIG/1e4, so no rescaling happens and the tail is combined with f(k) by one product f·s instead of
+// exp(ln f + ln s) (saves an exp and a log per cell). Below it (tiny p) the log form is used.
+const LIN_LOG_F: f64 = -450.0;
+
+// Set by lowerTailRel: the natural log of the factor its result was scaled down by (0 unless the
+// sum passed BIG).
+let tailLogScale: f64 = 0;
+
 /**
- * ln Σ_{j=0..k} f(j)/f(k): the lower tail relative to f(k), by the ratio recurrence
- *   f(j−1)/f(j) = j(n−j+β) / ((n−j+1)(j−1+α)),
- * summed from k down. Stops when the rest is provably below REL_STOP of the sum: for α ≥ 1 every
- * later ratio is ≤ R = j/(j−1+α)·max(1, (n−j+β)/(n−j+1)), so the rest is ≤ t·R/(1−R). (For α < 1
- * the pmf may rise again towards 0 and the sum runs to j = 0.) With cap > 0: once cap steps are
- * taken (and again at 2·cap, 4·cap, …), if the tail already holds ≥ SWITCH_MASS (lf = ln f(k)),
+ * Σ_{j=0..k} f(j)/f(k), scaled down by e^tailLogScale: the lower tail relative to f(k), by the
+ * ratio recurrence
+ *   f(j−1)/f(j) = r_j = u_j / d_j,  u_j = j(n−j+β),  d_j = (n−j+1)(j−1+α),
+ * summed from k down. Steps are taken in blocks of four with one division per block: with
+ * D = d₁d₂d₃d₄ (the block's j, j−1, j−2, j−3), the block adds t·H/D and leaves t·U/D, where
+ *   U = u₁u₂u₃u₄,  H = u₁(d₂d₃d₄ + u₂(d₃d₄ + u₃(d₄ + u₄)))   (= D·(r₁ + r₁r₂ + r₁r₂r₃ + r₁r₂r₃r₄)),
+ * so the loop-carried work is one multiply (t) and one add (s) per block; the last j < 4 steps
+ * are single steps. Products of four u or d stay finite and nonzero: u, d ≤ (n+1)(n+α+β) < 1e33
+ * for n < 2^53 and α+β ≤ 1e15 (EDGE), d ≥ 1 except d at j = 1 (≥ α ≥ 1e-30). A block multiplies
+ * s by at most 1 + r₁ + … + r₁r₂r₃r₄ < 1e92, as r ≤ 2·max(1, β) ≤ 2e15 for j ≥ 2 and
+ * r ≤ (1+β)/α ≤ 1e45 at j = 1.
+ * Stops when the rest is provably below REL_STOP of the sum (tested before each block and step):
+ * for α ≥ 1 every later ratio is ≤ R = j/(j−1+α)·max(1, (n−j+β)/(n−j+1)), so the rest is
+ * ≤ t·R/(1−R). (For α < 1 the pmf may rise again towards 0 and the sum runs to j = 0.)
+ * With cap > 0: once cap steps are taken (and again at 2·cap, 4·cap, …; checked after each
+ * block, so up to 3 steps late), if the tail already holds ≥ SWITCH_MASS (f = f(k), lf = ln f(k)),
  * returns +Inf to tell the caller to sum the other side instead.
  */
-function lowerTailLogRel(k: f64, n: f64, a: f64, b: f64, lf: f64, cap: f64): f64 {
+function lowerTailRel(k: f64, n: f64, a: f64, b: f64, f: f64, lf: f64, cap: f64): f64 {
   let s: f64 = 1;
   let t: f64 = 1;
   let scale: f64 = 0;
   let j = k;
   let steps: f64 = 0;
   const canStop = a >= 1.0;
+  tailLogScale = 0;
   while (j > 0) {
+    if (canStop && t < REL_STOP * s && stopHere(j, n, a, b, t, s)) break;
+    // n − j, j − 1 and their offsets are exact integers; β and α are added last, so that
+    // n − j + β and j − 1 + α keep their relative accuracy when β or α is far below n or 1.
     const nj = n - j;
-    const r = (j * (nj + b)) / ((nj + 1.0) * (j - 1.0 + a));
-    if (canStop && t < REL_STOP * s) {
-      // Rare branch: the bound R on every later ratio (one division per step otherwise).
-      const R = b > 1.0 ? r : j / (j - 1.0 + a);
-      if (R < 1.0 && t * R < REL_STOP * s * (1.0 - R)) break;
+    if (j >= 4.0) {
+      const u1 = j * (nj + b);
+      const d1 = (nj + 1.0) * (j - 1.0 + a);
+      const u2 = (j - 1.0) * (nj + 1.0 + b);
+      const d2 = (nj + 2.0) * (j - 2.0 + a);
+      const u3 = (j - 2.0) * (nj + 2.0 + b);
+      const d3 = (nj + 3.0) * (j - 3.0 + a);
+      const u4 = (j - 3.0) * (nj + 3.0 + b);
+      const d4 = (nj + 4.0) * (j - 4.0 + a);
+      const d34 = d3 * d4;
+      const h = u1 * (d2 * d34 + u2 * (d34 + u3 * (d4 + u4)));
+      const c = 1.0 / (d1 * d2 * d34);
+      s += t * (h * c);
+      t *= (u1 * u2) * (u3 * u4) * c;
+      j -= 4.0;
+      steps += 4.0;
+    } else {
+      t *= (j * (nj + b)) / ((nj + 1.0) * (j - 1.0 + a));
+      s += t;
+      j -= 1.0;
+      steps += 1.0;
     }
-    t *= r;
-    s += t;
-    j -= 1.0;
+    // Regime: f(k) < 1e-200·(sum), far tails of huge n; rescaling keeps s and t finite (a block
+    // multiplies s by at most ~1e92, see above, so 1e200 leaves headroom).
     if (s > BIG) {
       s *= 1.0 / BIG;
       t *= 1.0 / BIG;
       scale += LOG_BIG;
     }
-    steps += 1.0;
-    if (steps == cap) {
-      if (lf + logS(s) + scale >= LOG_SWITCH_MASS) return Infinity;
+    if (cap > 0 && steps >= cap) {
+      // A tail that has already converged is finished, not switched (a block may pass the cap
+      // up to 3 steps after the single-step recurrence would have stopped).
+      if (canStop && t < REL_STOP * s && stopHere(j, n, a, b, t, s)) break;
+      if (heavy(s, scale, f, lf)) return Infinity;
       cap *= 2.0;
     }
   }
-  return logS(s) + scale;
+  return finishTail(s, scale);
+}
+
+/** The early-stopping bound (rare branch; α ≥ 1 and t < REL_STOP·s already hold). */
+function stopHere(j: f64, n: f64, a: f64, b: f64, t: f64, s: f64): bool {
+  const nj = n - j;
+  const q = j / (j - 1.0 + a);
+  const R = b > 1.0 ? q * ((nj + b) / (nj + 1.0)) : q;
+  return R < 1.0 && t * R < REL_STOP * s * (1.0 - R);
+}
+
+/** True when the tail so far, f(k)·s·e^scale, holds ≥ SWITCH_MASS. */
+@inline function heavy(s: f64, scale: f64, f: f64, lf: f64): bool {
+  if (scale == 0 && lf >= LIN_LOG_F) return f * s >= SWITCH_MASS;
+  return lf + logS(s) + scale >= LOG_SWITCH_MASS;
+}
+
+@inline function finishTail(s: f64, scale: f64): f64 {
+  tailLogScale = scale;
+  return s;
+}
+
+/** f(k)·s·e^tailLogScale, the tail from its relative sum (linear when that is exact, see LIN_LOG_F). */
+@inline function tailMass(s: f64, f: f64, lf: f64): f64 {
+  if (tailLogScale == 0 && lf >= LIN_LOG_F) return f * s;
+  return expS(lf + logS(s) + tailLogScale);
 }
 
 /**
@@ -313,12 +379,12 @@ function pValueFromLogPmf(k: f64, n: f64, a: f64, b: f64, lf: f64): f64 {
   const f = expS(lf);
   let direct: f64;
   let other: f64;
-  const lr = lowerTailLogRel(kk, n, aa, bb, lf, min(n - kk, kk) + 1.0);
-  if (lr == Infinity) {
-    other = expS(lf + lowerTailLogRel(n - kk, n, bb, aa, lf, 0));
+  const sr = lowerTailRel(kk, n, aa, bb, f, lf, min(n - kk, kk) + 1.0);
+  if (sr == Infinity) {
+    other = tailMass(lowerTailRel(n - kk, n, bb, aa, f, lf, 0), f, lf);
     direct = max(1.0 - other + f, f);
   } else {
-    direct = expS(lf + lr);
+    direct = tailMass(sr, f, lf);
     other = max(1.0 - direct + f, f);
   }
   return min(1.0, 2.0 * min(direct, other));
@@ -344,7 +410,8 @@ export function betaBinomPValueS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  * after the first pass (it holds ln f first, then p). n = 0 gives p = 1. μ, ρ clamped to
  * [1e-15, 1−1e-15]. NaN in, k < 0 or k > n gives NaN. p may underflow to 0 below ~1e-308.
  * First pass: ln f(k) for all cells (SIMD, as betaBinomLogPmfArray); second pass: the tail sums
- * (scalar: one ratio per step, variable length per cell). Relative error of p ≈ the absolute
+ * (scalar, variable length per cell; the ratio recurrence in blocks of four steps with one division
+ * per block, and f(k)·Σ formed by one product unless f(k) < e^−450). Relative error of p ≈ the absolute
  * error of ln f plus steps·ε, or ε/p where p follows by complement from a tail > 0.5.
  */
 export function betaBinomPValueArray(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {

@@ -5,6 +5,8 @@
  * (vectorised cdf/sf, timed in a Python process on a 20 000-cell slice and scaled to 2.5M cells).
  * Inputs: n ~ Poisson(Gamma(shape 2, mean 50)) (negative-binomial, mean 50), μ ~ U(0.05, 0.95) per
  * cell, ρ log-uniform in (0.01, 0.1) per junction, k ~ beta-binomial(n, μ, ρ).
+ * A second group has FRASER-like depths and dispersions (see fraserInputs: n up to several hundred,
+ * ρ down to 0.001, μ from 0.01 to 0.99, 3% outliers), WebAssembly rows only.
  */
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -12,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCore, type Core } from '../src/wasm/core.js';
 import { pValues } from '../src/stats/betaBinomial.js';
 import { pValuePlain } from '../src/stats/plain.js';
+import { Rng } from '../src/random.js';
 import { rng, type BenchCase } from './harness.js';
 
 const N = 500;
@@ -58,6 +61,37 @@ function inputs() {
   return { k, n, mu, rho };
 }
 
+/**
+ * FRASER-like depths: per junction a depth D log-uniform in [10, 500], μ₀ with logit uniform in
+ * [logit 0.01, logit 0.99] and ρ log-uniform in [0.001, 0.1]; per cell n ~ Poisson(D),
+ * μ = sigmoid(logit μ₀ + 0.3·N(0,1)), k ~ beta-binomial(n, μ, ρ), and 3% outliers with
+ * k ~ binomial(n, μ ± 0.4) (clamped to [0.001, 0.999]).
+ */
+function fraserInputs() {
+  const g = new Rng(7);
+  const logit = (x: number) => Math.log(x / (1 - x));
+  const depth = new Float64Array(J), mu0 = new Float64Array(J), rho = new Float64Array(J);
+  for (let j = 0; j < J; j++) {
+    depth[j] = Math.exp(Math.log(10) + g.uniform() * Math.log(50));
+    mu0[j] = 1 / (1 + Math.exp(-(logit(0.01) + g.uniform() * 2 * logit(0.99))));
+    rho[j] = Math.exp(Math.log(0.001) + g.uniform() * Math.log(100));
+  }
+  const k = new Uint32Array(N * J), n = new Uint32Array(N * J), mu = new Float64Array(N * J);
+  for (let c = 0; c < N * J; c++) {
+    const j = c % J;
+    n[c] = g.poisson(depth[j]);
+    mu[c] = 1 / (1 + Math.exp(-(logit(mu0[j]) + 0.3 * g.normal())));
+    if (g.uniform() < 0.03) {
+      const p = Math.min(0.999, Math.max(0.001, mu[c] + (g.uniform() < 0.5 ? -0.4 : 0.4)));
+      k[c] = g.binomial(n[c], p);
+    } else {
+      const r = rho[j];
+      k[c] = g.binomial(n[c], g.beta((mu[c] * (1 - r)) / r, ((1 - mu[c]) * (1 - r)) / r));
+    }
+  }
+  return { k, n, mu, rho };
+}
+
 type Ext = Record<string, { median: number; p25: number; p75: number; samples: number }>;
 function scipyTimes(): Ext | undefined {
   try {
@@ -97,5 +131,14 @@ export async function cases(): Promise<BenchCase[]> {
   });
   const ext = scipyTimes();
   if (ext?.['betabinom p-values']) out.push({ group, name: 'scipy.stats.betabinom cdf/sf (scaled from 20k cells)', work: cells, unit: 'elements', external: ext['betabinom p-values'] });
+
+  const f = fraserInputs();
+  const fgroup = `beta-binomial p-values, FRASER-like: ${N}×${J} cells, n ~ Poisson(depth log-uniform in [10, 500]), ρ in (0.001, 0.1), 3% outliers`;
+  for (const { label, core } of cores) {
+    out.push({ group: fgroup, name: label, work: cells, unit: 'elements', time: 3000, fn: () => pValues(f.k, f.n, f.mu, f.rho, { junctions: J, core })[123457] });
+    if (label === 'wasm simd') {
+      out.push({ group: fgroup, name: 'wasm simd, scalar twin', work: cells, unit: 'elements', time: 3000, fn: () => pValues(f.k, f.n, f.mu, f.rho, { junctions: J, core, scalar: true })[123457] });
+    }
+  }
   return out;
 }

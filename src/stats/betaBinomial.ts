@@ -23,7 +23,7 @@ import { Core, getCore } from '../wasm/core.js';
  * Accuracy (test/stats.test.ts, against mpmath): |error of ln f| ≤ 2e-12·max(1, |ln f|) + 4e-16·n
  * (the n term is the conditioning of f on μ, ρ themselves: α and β are rounded once); p-values to
  * the same relative error, for p down to the smallest normal double (p below ~1e-308 underflows
- * to 0). Cost of a p-value: one log-pmf plus a ratio recurrence over at most 2·min(k, n−k) + 2
+ * to 0). Cost of a p-value: one log-pmf plus a ratio recurrence over at most 2·min(k, n−k) + 5
  * terms, usually a few standard deviations' worth (a tail stops once its rest is < 1e-17 of it).
  */
 
