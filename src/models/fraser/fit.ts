@@ -907,10 +907,12 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
   centreColumns(x, means, N);
   if (q >= Math.min(N, Js)) throw new ArgumentValueError(`q = ${q} must be below min(N, training junctions) = ${Math.min(N, Js)}`, 'q');
   const init = pcaOfCentred(x, N, Js, q, core);
-  const train = new FraserObjective({ k: keepColumns(k, N, J, cols), n: keepColumns(n, N, J, cols), x, junctions: Js, latentDim: q, likelihoodPseudocount: c, core });
+  const ks = keepColumns(k, N, J, cols), ns = keepColumns(n, N, J, cols);
+  const train = new FraserObjective({ k: ks, n: ns, x, junctions: Js, latentDim: q, likelihoodPseudocount: c, core });
   try {
     train.setEncoder(init.V);
     train.setDecoder(init.V, means);
+    train.setRho(momentRho(ks, ns, train.predictMean(), N, Js));
     fitRho(train, signal, options.rhoOptimizer);
     history.push(train.nll());
     progress({ stage: 'rho', loss: history[history.length - 1] });
