@@ -79,7 +79,7 @@ export async function cases(): Promise<BenchCase[]> {
     const e = t('updateE', 1), d = t('updateD', 1), r = t('rho', 1);
     out.push({ group, name: `one round: updateE + updateD + updateRho (AUC-PR after the whole fit ${ae.aucPr.toFixed(3)})`, work: 1, unit: 'calls', external: once(r - start) });
     out.push({ group, name: 'updateE (L-BFGS over E, ≤ 50 iterations)', work: 1, unit: 'calls', external: once(e - start) });
-    out.push({ group, name: 'updateD (batched L-BFGS per junction, ≤ 100 iterations)', work: 1, unit: 'calls', external: once(d - e) });
+    out.push({ group, name: 'updateD (Fisher scoring per junction, batched, ≤ 100 iterations)', work: 1, unit: 'calls', external: once(d - e) });
     out.push({ group, name: 'updateRho (Newton on logit ρ per junction)', work: 1, unit: 'calls', external: once(r - d) });
   }
   return out;
