@@ -64,7 +64,7 @@ calls at padj ≤ 0.1 and |Δψ| ≥ 0.1. Defaults: 200 samples, 2000 junctions,
       const t1 = performance.now();
       const f = fraser.fit({ k: sim.k, n: sim.n, samples: N }, {
         implementation, seed,
-        onProgress: (p) => log(`  ${p.stage}${p.round ? ` round ${p.round}` : ''}${p.loss !== undefined ? `: loss ${p.loss.toFixed(5)}` : ''}${p.message ? `: ${p.message}` : ''}  (${((performance.now() - t1) / 1000).toFixed(2)} s)`),
+        onProgress: (p) => log(`  ${p.stage}${p.round ? ` round ${p.round}` : ''}${p.fraction !== undefined ? `: ${(100 * p.fraction).toFixed(0)} % of junctions` : ''}${p.loss !== undefined ? `: loss ${p.loss.toFixed(5)}` : ''}${p.message ? `: ${p.message}` : ''}  (${((performance.now() - t1) / 1000).toFixed(2)} s)`),
       });
       const t2 = performance.now();
       const score = (p: Float64Array) => p.map((v) => -Math.log(Math.max(v, 1e-300)));
