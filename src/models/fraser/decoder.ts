@@ -39,7 +39,12 @@ export interface DecoderFitResult {
 const ARMIJO = 1e-4;
 const MAX_HALVINGS = 30;
 
-/** In-place Cholesky of the dim×dim SPD matrix at a[o..] (lower triangle); false if not positive definite. */
+/**
+ * In-place Cholesky of the dim×dim SPD matrix at a[o..] (lower triangle); false if not positive
+ * definite. Plain TS on purpose: dim = q+1 ≤ ~50 and one factorisation per junction per step, where
+ * linalg.cholesky's WebAssembly workspace and copies per call would cost more than the O(dim³/6)
+ * flops, and the loop must not allocate.
+ */
 function cholesky(a: Float64Array, o: number, dim: number): boolean {
   for (let j = 0; j < dim; j++) {
     let d = a[o + j * dim + j];
