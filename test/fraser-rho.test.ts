@@ -40,7 +40,7 @@ function compare(obj: FraserObjective, t0: Float64Array, label: string): { newto
   assert.is(nw.unconverged, 0, `${label}: junctions left unconverged`);
   for (let j = 0; j < J; j++) {
     assert.ok(Number.isFinite(nw.t[j]) && nw.t[j] >= -30 && nw.t[j] <= 30, `${label}: t[${j}] = ${nw.t[j]}`);
-    assert.ok(fn2[j] === nw.f[j], `${label}: returned f[${j}] is not f at the returned t`);
+    assert.ok(Math.abs(fn2[j] - nw.f[j]) <= 1e-12 * Math.max(1, Math.abs(fn2[j])), `${label}: returned f[${j}] = ${nw.f[j]} is not f at the returned t (${fn2[j]})`);
     const tol = 1e-9 * Math.max(1, Math.abs(fb[j]));
     assert.ok(fn2[j] <= fb[j] + tol, `${label}: junction ${j}: Newton f = ${fn2[j]} (t = ${nw.t[j]}) above Brent's ${fb[j]} (t = ${br.x[j]})`);
   }
