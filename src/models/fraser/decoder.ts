@@ -10,8 +10,8 @@
  * Safeguards, per junction: a ridge of 1e-10·trace(A)/dim (plus a tiny absolute floor) keeps
  * the Cholesky factorisation defined when A is singular (a junction with reads in fewer than q+1
  * samples); a step is accepted only if it decreases F_j (Armijo, 1e-4), else it is halved, up to
- * 30 times; a junction stops when its gradient's max-norm ≤ gtol, when F_j changes by ≤ ftol
- * relative (the reference's L-BFGS-B default factr = 1e7, i.e. 2.2e-9), when its line search
+ * 30 times; a junction stops when its gradient's max-norm ≤ gtol, when F_j changes (or the
+ * scoring model predicts it to change) by ≤ ftol relative (the reference's L-BFGS-B default factr = 1e7, i.e. 2.2e-9), when its line search
  * fails, or at maxIterations. F_j decreases monotonically, so the result is never worse than the
  * start.
  */
@@ -131,6 +131,8 @@ export function fitDecoderScoring(obj: FraserObjective, options: DecoderFitOptio
         let s = 0;
         for (let l = 0; l < dim; l++) s += G[o + l] * step[o + l];
         if (!(s < 0)) continue; // no descent direction left at this precision
+        // The scoring model predicts a decrease of −½∇F·δ; below ftol the step is not worth an evaluation.
+        if (-0.5 * s <= ftol * Math.max(Math.abs(F[p]), 1)) continue;
         slope[p] = s;
         halvings[p] = 0;
         iterations[p]++;
