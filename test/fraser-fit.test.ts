@@ -6,6 +6,11 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ArgumentTypeError, ArgumentValueError, ShapeError, averagePrecision, betaBinomial, fraser, init } from '../src/index.js';
 
 const N = 60;
@@ -135,6 +140,36 @@ test('the reference q search (q = "grid") fits each q of the grid and keeps the 
   console.log(`  grid search: AUC-PR ${sel.aucPr.map((a, i) => `q=${sel.grid[i]}: ${a.toFixed(3)}`).join(', ')}; chose q = ${f.q} (simulated 3)`);
   assert.is(f.q, best);
   assert.ok(f.q >= 2 && f.q <= 5, `q = ${f.q} for a simulated q of 3`);
+});
+
+test('a fit made on an explicit core (no init) computes mu, zScores, deltaPsi and toJSON on that core', () => {
+  // In a fresh process where init() was never called, only the given core exists.
+  const script = `import { fraser, loadCore } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).pathname)};
+const core = await loadCore({ simd: 'scalar' });
+const sim = fraser.simulate({ samples: 20, junctions: 60, latentDim: 2, seed: 4 });
+const f = fraser.fit({ k: sim.k, n: sim.n, samples: 20 }, { q: 2, core });
+const ok = f.mu.every(Number.isFinite) && f.zScores.every(Number.isFinite) && JSON.stringify(f).length > 0;
+process.stdout.write(ok ? 'ok' : 'bad');`;
+  const dir = mkdtempSync(join(tmpdir(), 'latentwasm-core-'));
+  try {
+    writeFileSync(join(dir, 'x.mts'), script);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, 'x.mts')], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+    assert.is(r.stdout, 'ok', r.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the q grid is limited by the junctions with reads, and a grid with no usable q is a typed error naming qGrid', () => {
+  const n = 30, j = 30;
+  const k = new Uint32Array(n * j), nn = new Uint32Array(n * j);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 6; c++) {
+    nn[i * j + c] = 20 + ((i * 7 + c * 3) % 11);
+    k[i * j + c] = Math.floor(nn[i * j + c] * (0.2 + 0.1 * c)) + ((i + c) % 3);
+  }
+  const f = fraser.fit({ k, n: nn, samples: n }, { q: 'grid' });
+  assert.ok(f.q >= 1 && f.q < 6, `q = ${f.q} with 6 junctions kept`);
+  assert.throws(() => fraser.fit({ k: sim.k, n: sim.n, samples: N }, { q: 'grid', qGrid: [N + 10] }), (e: unknown) => e instanceof ArgumentValueError && e.argument === 'qGrid');
 });
 
 test('a junction without reads in any sample is left out with a notice and NaN results', () => {

@@ -267,9 +267,9 @@ export class FraserFit {
   readonly notices: readonly string[];
   private readonly params: FraserParameters;
   private readonly lazy: Partial<FraserResults>;
-  private readonly data: { k: Counts; n: Counts } | undefined;
+  private readonly data: { k: Counts; n: Counts; core?: Core } | undefined;
 
-  constructor(params: FraserParameters, results: Pick<FraserResults, 'pValues' | 'padj'> & Partial<FraserResults>, data?: { k: Counts; n: Counts }) {
+  constructor(params: FraserParameters, results: Pick<FraserResults, 'pValues' | 'padj'> & Partial<FraserResults>, data?: { k: Counts; n: Counts; core?: Core }) {
     this.params = params;
     this.implementation = params.implementation;
     this.samples = params.samples;
@@ -304,7 +304,7 @@ export class FraserFit {
     if (name !== 'mu' && !this.data) throw new ArgumentValueError(`${name} was not stored with this fit`, name);
     const p = this.params;
     const out = new Float64Array(p.samples * p.junctions).fill(NaN);
-    scoreBlocks(p, p.latent, this.data?.k, this.data?.n, p.samples, { [name]: out });
+    scoreBlocks(p, p.latent, this.data?.k, this.data?.n, p.samples, { [name]: out }, this.data?.core);
     this.lazy[name] = out;
     return out;
   }
@@ -493,11 +493,15 @@ function adjustPerSample(p: FraserParameters, pValues: Float64Array, M: number):
   const J = p.junctions, Jk = p.kept.length;
   const groups = p.groups ? keepColumns(p.groups, 1, J, p.kept) : undefined;
   const out = new Float64Array(M * J).fill(NaN);
-  const row = new Float64Array(Jk);
-  for (let i = 0; i < M; i++) {
-    for (let jj = 0; jj < Jk; jj++) row[jj] = pValues[i * J + p.kept[jj]];
-    const a = adjust.perSample(row, 1, Jk, { method: p.fdrMethod, groups });
-    for (let jj = 0; jj < Jk; jj++) out[i * J + p.kept[jj]] = a[jj];
+  // Rows in chunks of ≤ 32 samples (about 32·J' values at a time): the group index is built once
+  // per chunk, and the memory stays far below a copy of all kept columns.
+  const R = Math.min(M, 32);
+  const rows = new Float64Array(R * Jk);
+  for (let i0 = 0; i0 < M; i0 += R) {
+    const nr = Math.min(R, M - i0);
+    for (let r = 0; r < nr; r++) for (let jj = 0; jj < Jk; jj++) rows[r * Jk + jj] = pValues[(i0 + r) * J + p.kept[jj]];
+    const a = adjust.perSample(rows.subarray(0, nr * Jk), nr, Jk, { method: p.fdrMethod, groups });
+    for (let r = 0; r < nr; r++) for (let jj = 0; jj < Jk; jj++) out[(i0 + r) * J + p.kept[jj]] = a[r * Jk + jj];
   }
   return out;
 }
@@ -649,6 +653,7 @@ function pcaFromGram(gram: Float64Array, N: number, Jk: number, q: number | 'aut
     selection = { method: 'oht', singularValues: s, threshold: oht.threshold, coefficient: oht.coefficient, rank: oht.rank };
     qq = Math.min(oht.rank >= 1 ? oht.rank : 2, cap);
   } else {
+    if (!(Number.isInteger(q) && q >= 1 && q <= cap)) throw new ArgumentValueError(`q must be a whole number in [1, ${cap}] (below min(N, J') = ${r}), got ${q}`, 'q');
     qq = q;
   }
   const U = eig.vectors!.data;
@@ -740,7 +745,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   let qOpt = options.q ?? 'auto';
   let gridSelection: QSelection | undefined;
   if (qOpt === 'grid') {
-    const g = searchQ({ k, n, samples: N }, { ...options, q: undefined, groups: undefined }, N, J, seed);
+    const g = searchQ({ k, n, samples: N }, { ...options, q: undefined, groups: undefined }, N, J, Jk, seed);
     qOpt = g.q;
     gridSelection = g.selection;
   } else if (qOpt !== 'auto') {
@@ -846,7 +851,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   scoreBlocks(params, H, k, n, N, { pValues }, core);
   checkAbort(signal);
   const padj = adjustPerSample(params, pValues, N);
-  return new FraserFit(params, { pValues, padj }, { k, n });
+  return new FraserFit(params, { pValues, padj }, { k, n, core });
 }
 
 interface AeContext {
@@ -967,7 +972,7 @@ function logGrid(lo: number, hi: number, count: number): number[] {
  * of the grid with the chosen implementation, and keep the q whose p-values rank the injected
  * cells best (AUC-PR of −log p).
  */
-function searchQ(data: { k: Counts; n: Counts; samples: number }, options: FraserFitOptions, N: number, J: number, seed: number): { q: number; selection: QSelection } {
+function searchQ(data: { k: Counts; n: Counts; samples: number }, options: FraserFitOptions, N: number, J: number, Jk: number, seed: number): { q: number; selection: QSelection } {
   const rng = new Rng(seed ^ 0x5eed);
   const pc = options.pseudocount ?? 0.1;
   const k = Float64Array.from(data.k);
@@ -984,15 +989,16 @@ function searchQ(data: { k: Counts; n: Counts; samples: number }, options: Frase
     k[cell] = Math.min(n[cell], Math.max(0, Math.round(psi * (n[cell] + 2 * pc) - pc)));
     labels[cell] = 1;
   }
-  const grid = options.qGrid ?? logGrid(2, Math.max(2, Math.floor(Math.min(N, J) / 3)), 12);
+  // Limits use the junctions with reads (J'), which is what each fit of the grid sees.
+  const grid = options.qGrid ?? logGrid(2, Math.max(2, Math.floor(Math.min(N, Jk) / 3)), 12);
   const auc: number[] = [];
-  let best = grid[0];
+  let best = NaN;
   let bestAuc = -Infinity;
   const kept: number[] = [];
   for (let c = 0; c < N * J; c++) if (n[c] > 0) kept.push(c);
   for (const q of grid) {
     checkAbort(options.signal);
-    if (q >= Math.min(N, J)) {
+    if (!(Number.isInteger(q) && q >= 1 && q < Math.min(N, Jk))) {
       auc.push(NaN);
       continue;
     }
@@ -1001,10 +1007,15 @@ function searchQ(data: { k: Counts; n: Counts; samples: number }, options: Frase
     const a = averagePrecision(scores, Uint8Array.from(kept, (c) => labels[c]));
     auc.push(a);
     options.onProgress?.({ stage: 'qSearch', message: `q = ${q}: AUC-PR ${a.toFixed(4)}` });
-    if (a > bestAuc) {
-      bestAuc = a;
+    // An AUC-PR is NaN when no cell could be injected (tiny data): such a q is kept only if no
+    // other q has a score.
+    if (a > bestAuc || Number.isNaN(best)) {
+      if (a > bestAuc) bestAuc = a;
       best = q;
     }
+  }
+  if (Number.isNaN(best)) {
+    throw new ArgumentValueError(`no q of the grid [${grid.join(', ')}] is a whole number in [1, min(N, J') − 1 = ${Math.min(N, Jk) - 1}]`, 'qGrid');
   }
   return { q: best, selection: { method: 'grid', grid, aucPr: auc } };
 }
