@@ -21,6 +21,8 @@ export interface DecoderFitOptions {
   maxIterations?: number;
   ftol?: number;
   gtol?: number;
+  /** Entries of the information-matrix scratch (default 2^20 = 8 MiB); the steps do not depend on it. */
+  chunkEntries?: number;
   signal?: AbortSignal;
 }
 
@@ -38,6 +40,7 @@ export interface DecoderFitResult {
 
 const ARMIJO = 1e-4;
 const MAX_HALVINGS = 30;
+const CHUNK_ENTRIES = 1 << 20;
 
 /**
  * In-place Cholesky of the dim×dim SPD matrix at a[o..] (lower triangle); false if not positive
@@ -85,7 +88,10 @@ export function fitDecoderScoring(obj: FraserObjective, options: DecoderFitOptio
   const X = obj.decoderStart();
   const G = new Float64Array(J * dim), F = new Float64Array(J);
   const XT = new Float64Array(J * dim), GT = new Float64Array(J * dim), FT = new Float64Array(J);
-  const A = new Float64Array(J * d2);
+  // Information matrices for a chunk of junctions at a time (each is needed only to compute its
+  // junction's step), so memory stays at CHUNK·(q+1)² however many junctions there are.
+  const chunk = Math.max(1, Math.min(J, Math.floor((options.chunkEntries ?? CHUNK_ENTRIES) / d2)));
+  const A = new Float64Array(chunk * d2);
   const step = new Float64Array(J * dim);
   const slope = new Float64Array(J); // ∇F·δ of the current step
   const halvings = new Uint8Array(J);
@@ -115,28 +121,37 @@ export function fitDecoderScoring(obj: FraserObjective, options: DecoderFitOptio
       active[nKeep++] = p;
     }
     nActive = nKeep;
-    if (nNeed > 0) obj.decoderFisher(X, A, needStep, nNeed);
-    let nTrial = 0;
-    for (let r = 0; r < nActive; r++) {
-      const p = active[r];
-      const o = p * dim;
-      if (!pending[p]) {
+    // Scoring steps for the junctions that need one, a chunk of information matrices at a time.
+    for (let c0 = 0; c0 < nNeed; c0 += chunk) {
+      const nc = Math.min(chunk, nNeed - c0);
+      const list = needStep.subarray(c0, c0 + nc);
+      obj.decoderFisher(X, A, list, nc);
+      for (let r = 0; r < nc; r++) {
+        const p = list[r];
+        const o = p * dim, a0 = r * d2;
+        halvings[p] = 0;
+        slope[p] = 0; // 0 marks "no step": the junction leaves below
         let tr = 0;
-        for (let l = 0; l < dim; l++) tr += A[p * d2 + l * dim + l];
+        for (let l = 0; l < dim; l++) tr += A[a0 + l * dim + l];
         const ridge = (1e-10 * tr) / dim + 1e-300;
-        for (let l = 0; l < dim; l++) A[p * d2 + l * dim + l] += ridge;
-        if (!cholesky(A, p * d2, dim)) continue; // not positive definite even with the ridge: leave the junction
+        for (let l = 0; l < dim; l++) A[a0 + l * dim + l] += ridge;
+        if (!cholesky(A, a0, dim)) continue; // not positive definite even with the ridge: leave the junction
         for (let l = 0; l < dim; l++) step[o + l] = -G[o + l];
-        choleskySolve(A, p * d2, dim, step, o);
+        choleskySolve(A, a0, dim, step, o);
         let s = 0;
         for (let l = 0; l < dim; l++) s += G[o + l] * step[o + l];
         if (!(s < 0)) continue; // no descent direction left at this precision
         // The scoring model predicts a decrease of −½∇F·δ; below ftol the step is not worth an evaluation.
         if (-0.5 * s <= ftol * Math.max(Math.abs(F[p]), 1)) continue;
         slope[p] = s;
-        halvings[p] = 0;
         iterations[p]++;
       }
+    }
+    let nTrial = 0;
+    for (let r = 0; r < nActive; r++) {
+      const p = active[r];
+      const o = p * dim;
+      if (!pending[p] && slope[p] === 0) continue; // converged or no usable step
       for (let l = 0; l < dim; l++) XT[o + l] = X[o + l] + step[o + l];
       trial[nTrial++] = p;
     }

@@ -782,10 +782,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   const roundLoss = new Float64Array(rounds + 1);
   let roundsRun = 0;
   const stage = implementation === 'ae' ? 'final' : implementation === 'pca' ? 'rho' : 'updateD';
-  // The decoder's scoring keeps a (q+1)² information matrix per junction of the block: cap the
-  // block so that those stay within 64 MiB however large q is.
-  const streamCells = Math.max(N, Math.min(blockCells, Math.floor(2 ** 23 / ((q + 1) * (q + 1))) * N));
-  for (const { cols, off } of junctionBlocks(kept, N, streamCells)) {
+  for (const { cols, off } of junctionBlocks(kept, N, blockCells)) {
     checkAbort(signal);
     const nb = cols.length;
     const kb = keepColumns(k, N, J, cols);

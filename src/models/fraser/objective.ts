@@ -554,15 +554,16 @@ export class FraserObjective {
    * I_ij = n_ij μ_ij(1−μ_ij) / (1 + (n_ij − 1)ρ_j), the beta-binomial information about the logit
    * of the mean (its variance function is nμ(1−μ)(1 + (n−1)ρ)). Positive semi-definite by
    * construction, unlike the exact Hessian, whose ψ-difference term can make it indefinite.
-   * Writes A_j (dim×dim, dim = q+1, row-major, full) at A[j·dim²]. One gemm per junction on
-   * √(w·I)-scaled rows; n = 0 cells contribute nothing.
+   * Writes the matrix of the r-th listed junction (dim×dim, dim = q+1, row-major, full) at
+   * A[r·dim²], so A needs nActive·dim² entries. One gemm per junction on √(w·I)-scaled rows; n = 0
+   * cells contribute nothing.
    */
   decoderFisher(X: Float64Array, A: Float64Array, active: Uint32Array, nActive: number): void {
     this.check();
     this.ensureH();
     const N = this.samples, q = this.latentDim, dim = q + 1, d2 = dim * dim;
     requireLength(X, this.junctions * dim, 'X', 'J×(q+1)');
-    requireLength(A, this.junctions * d2, 'A', 'J×(q+1)²');
+    if (!(A instanceof Float64Array) || A.length < nActive * d2) throw new ShapeError(`A needs at least nActive·(q+1)² = ${nActive * d2} entries`, 'A');
     if (!this.fisherWork) this.fisherWork = { S: this.ws.f64(N * dim, 'scaled design'), A: this.ws.f64(d2, 'Fisher block') };
     const { S, A: Aw } = this.fisherWork;
     const f64 = this.core.f64, u32 = this.core.u32;
@@ -590,7 +591,7 @@ export class FraserObjective {
       }
       // Aw = Sᵀ S (dim×dim)
       this.gemm(1, 0, dim, dim, N, 1, S.ptr, dim, S.ptr, dim, 0, Aw.ptr, dim, this.gemmWork);
-      for (let c = 0; c < d2; c++) A[p * d2 + c] = f64[oA + c];
+      for (let c = 0; c < d2; c++) A[r * d2 + c] = f64[oA + c];
     }
   }
 
