@@ -92,6 +92,7 @@ export function fitDecoderScoring(obj: FraserObjective, options: DecoderFitOptio
   // junction's step), so memory stays at CHUNK·(q+1)² however many junctions there are.
   const chunk = Math.max(1, Math.min(J, Math.floor((options.chunkEntries ?? CHUNK_ENTRIES) / d2)));
   const A = new Float64Array(chunk * d2);
+  const list = new Uint32Array(chunk);
   const step = new Float64Array(J * dim);
   const slope = new Float64Array(J); // ∇F·δ of the current step
   const halvings = new Uint8Array(J);
@@ -124,7 +125,7 @@ export function fitDecoderScoring(obj: FraserObjective, options: DecoderFitOptio
     // Scoring steps for the junctions that need one, a chunk of information matrices at a time.
     for (let c0 = 0; c0 < nNeed; c0 += chunk) {
       const nc = Math.min(chunk, nNeed - c0);
-      const list = needStep.subarray(c0, c0 + nc);
+      for (let r = 0; r < nc; r++) list[r] = needStep[c0 + r];
       obj.decoderFisher(X, A, list, nc);
       for (let r = 0; r < nc; r++) {
         const p = list[r];
