@@ -277,12 +277,15 @@ export function expectColumns(header: readonly string[], names: readonly string[
  * Reads a delimited table row by row: the header (its delimiter detected unless given) goes to
  * `onHeader`, each non-blank data row, split and checked to have as many fields as the header, to
  * `onRow`. Throws HeaderError for an empty file, RaggedRowError naming the line and column.
+ * With `rowNames`, a header one field shorter than the first data row gets an empty first name
+ * (R's row-name convention); `onHeader` then runs just before the first row.
  */
 export async function forEachRow(
   source: ByteSource,
   options: DelimitedReadOptions,
   onHeader: (header: string[], file: string, delimiter: string) => void,
   onRow: (r: RowFields) => void,
+  rowNames = false,
 ): Promise<{ file: string; header: string[]; delimiter: string; rows: number }> {
   const file = sourceName(source, options.name);
   if (options.delimiter !== undefined && options.delimiter !== '\t' && options.delimiter !== ',') {
@@ -300,12 +303,21 @@ export async function forEachRow(
         if (line.trim() === '') throw new HeaderError('the first line must be the header, found an empty line', { file, line: lineNumber });
         if (options.delimiter === undefined) delimiter = line.indexOf('\t') >= 0 ? '\t' : ',';
         header = splitHeader(line, delimiter, file);
-        onHeader(header, file, delimiter);
         fields = new RowFields(file, header, delimiter);
+        if (!rowNames) onHeader(header, file, delimiter);
         continue;
       }
       if (line.trim() === '') continue;
-      const n = fields!.split(line, lineNumber);
+      let n = fields!.split(line, lineNumber);
+      if (rowNames && rows === 0) {
+        // R's write.table(row.names = TRUE) leaves the row-name column out of the header.
+        if (n === header.length + 1) {
+          header = ['', ...header];
+          fields = new RowFields(file, header, delimiter);
+          n = fields.split(line, lineNumber);
+        }
+        onHeader(header, file, delimiter);
+      }
       if (n !== header.length) {
         const more = n > header.length;
         throw new RaggedRowError(
@@ -318,6 +330,7 @@ export async function forEachRow(
     }
   }
   if (header === undefined) throw new HeaderError('is empty: no header line', { file });
+  if (rowNames && rows === 0) onHeader(header, file, delimiter);
   return { file, header, delimiter, rows };
 }
 
@@ -329,6 +342,7 @@ export async function readCountRows(
   source: ByteSource,
   options: DelimitedReadOptions,
   setup: (header: string[], file: string, delimiter: string) => TableLayout,
+  rowNames = false,
 ): Promise<RawCountTable> {
   let layout: TableLayout | undefined;
   let sampleCols = new Int32Array(0);
@@ -358,6 +372,7 @@ export async function readCountRows(
       lines.push(f.line);
       layout!.row?.(f);
     },
+    rowNames,
   );
   return {
     file: read.file,

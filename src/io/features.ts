@@ -4,7 +4,7 @@
  *
  * Coordinates are 1-based and closed, as in the reference's tables (GRanges): width = end − start + 1.
  */
-import { FieldValueError, SampleMismatchError, type InputLocation } from './errors.js';
+import { CountValueError, FeatureMismatchError, FieldValueError, SampleMismatchError, type InputLocation } from './errors.js';
 import type { RowFields } from './delimited.js';
 
 export type Strand = '+' | '-' | '*';
@@ -136,4 +136,61 @@ export function sampleMismatch(file: string, otherFile: string, missing: readonl
   if (missing.length > 0) parts.push(`lacks sample${missing.length === 1 ? '' : 's'} ${list(missing)} of ${otherFile}`);
   if (extra.length > 0) parts.push(`has sample${extra.length === 1 ? '' : 's'} ${list(extra)} that ${otherFile} lacks`);
   return new SampleMismatchError(parts.join(' and '), { file, ...where });
+}
+
+/**
+ * For each of `want` (ids), its index in `have`; FeatureMismatchError (naming the first feature
+ * that differs and its line) unless the two are the same set.
+ */
+export function matchFeatures(have: readonly string[], haveLines: ArrayLike<number>, want: readonly string[], file: string, wantFile: string, wantLines?: ArrayLike<number>): Int32Array {
+  const pos = new Map<string, number>();
+  have.forEach((id, j) => pos.set(id, j));
+  const index = new Int32Array(want.length);
+  let missing = 0;
+  let firstMissing = -1;
+  want.forEach((id, g) => {
+    const j = pos.get(id);
+    if (j === undefined) {
+      if (missing++ === 0) firstMissing = g;
+      index[g] = -1;
+    } else index[g] = j;
+  });
+  if (missing > 0) {
+    const at = wantLines ? ` (line ${wantLines[firstMissing]} there)` : '';
+    throw new FeatureMismatchError(`lacks ${missing} feature${missing === 1 ? '' : 's'} of ${wantFile}, first '${want[firstMissing]}'${at}`, { file });
+  }
+  if (have.length !== want.length) {
+    const wanted = new Set(want);
+    const j = have.findIndex((id) => !wanted.has(id));
+    throw new FeatureMismatchError(`has ${have.length - want.length} feature(s) that ${wantFile} lacks, first '${have[j]}'`, { file, line: haveLines[j] });
+  }
+  return index;
+}
+
+/** A table's name, lines, samples and feature ids: what an error about one of its cells needs. */
+export interface TableOrigin {
+  file: string;
+  samples: readonly string[];
+  lines: ArrayLike<number>;
+  features: { ids: readonly string[] };
+}
+
+/**
+ * Throws CountValueError at the total's line and column where k > n. k and n are samples × F in
+ * `samples` order and k's feature order; total feature j sits on row nIndex[j] of `nTable`, whose
+ * first sample column is `firstSampleColumn` (1-based).
+ */
+export function checkCountsNotAbove(k: Uint32Array, n: Uint32Array, samples: readonly string[], kTable: TableOrigin, nTable: TableOrigin, nIndex: ArrayLike<number>, firstSampleColumn: number): void {
+  const F = nIndex.length;
+  for (let c = 0; c < k.length; c++) {
+    if (k[c] <= n[c]) continue;
+    const i = Math.floor(c / F);
+    const j = c % F;
+    throw new CountValueError(`total ${n[c]} is below the count ${k[c]} in ${kTable.file} (line ${kTable.lines[j]}) for sample '${samples[i]}', feature '${kTable.features.ids[j]}'`, {
+      file: nTable.file,
+      line: nTable.lines[nIndex[j]],
+      column: firstSampleColumn + nTable.samples.indexOf(samples[i]),
+      columnName: samples[i],
+    });
+  }
 }
