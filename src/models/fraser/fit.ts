@@ -323,23 +323,16 @@ export class FraserFit {
   }
 
   /**
-   * Scores new samples with the fitted model and no refit: x from their counts (same
-   * pseudocount), centred with the TRAINING column means, encoded with E, decoded with D and b;
-   * p-values with the fitted ρ, padj per new sample, z-scores on the training residual scale.
+   * Scores new samples with the fitted model and no refit (see FraserModel.predict).
    * `k`, `n`: M×J row-major over the same junctions as the fit.
    */
   predict(input: { k: Counts; n: Counts }, options: { core?: Core } = {}): FraserPrediction {
-    const p = this.params;
-    const { N: M } = checkCounts({ ...input, junctions: p.junctions, samples: undefined }, 'input', 1);
-    const { k, n } = input;
-    const H = encodeSamples(p, k, n, M, options.core);
-    const size = M * p.junctions;
-    const out = {
-      mu: new Float64Array(size).fill(NaN), pValues: new Float64Array(size).fill(NaN),
-      zScores: new Float64Array(size).fill(NaN), deltaPsi: new Float64Array(size).fill(NaN),
-    };
-    scoreBlocks(p, H, k, n, M, out, options.core);
-    return { samples: M, ...out, padj: adjustPerSample(p, out.pValues, M) };
+    return predictWith(this.params, input, options);
+  }
+
+  /** The fitted model without the training results: what scoring new samples needs, and what a saved model holds. */
+  get model(): FraserModel {
+    return new FraserModel(this.params);
   }
 
   /** A plain-JSON form (arrays as number arrays, NaN as null); `fraser.fromJSON` restores it exactly. */
@@ -384,6 +377,119 @@ export class FraserFit {
     };
     const r = o.results;
     return new FraserFit(params, { mu: dec(r.mu), pValues: dec(r.pValues), padj: dec(r.padj), zScores: dec(r.zScores), deltaPsi: dec(r.deltaPsi) });
+  }
+}
+
+function predictWith(p: FraserParameters, input: { k: Counts; n: Counts }, options: { core?: Core }): FraserPrediction {
+  const { N: M } = checkCounts({ ...input, junctions: p.junctions, samples: undefined }, 'input', 1);
+  const { k, n } = input;
+  const H = encodeSamples(p, k, n, M, options.core);
+  const size = M * p.junctions;
+  const out = {
+    mu: new Float64Array(size).fill(NaN), pValues: new Float64Array(size).fill(NaN),
+    zScores: new Float64Array(size).fill(NaN), deltaPsi: new Float64Array(size).fill(NaN),
+  };
+  scoreBlocks(p, H, k, n, M, out, options.core);
+  return { samples: M, ...out, padj: adjustPerSample(p, out.pValues, M) };
+}
+
+/** Typed arrays of a saved model, by name (see FraserModel.toBinary). */
+export type ModelArrays = Record<string, Float64Array | Uint32Array | Int32Array>;
+
+const MODEL_F64 = ['E', 'D', 'b', 'rho', 'xMeans', 'latent', 'zCenter', 'zScale', 'history'] as const;
+
+/**
+ * A fitted FRASER model's parameters, without the training results: encode and score new samples
+ * with `predict`, save with `toBinary` (JSON metadata plus typed arrays; src/cli writes them as a
+ * directory), restore with `FraserModel.fromBinary`. Parameters cover the kept junctions; the
+ * model's junction order is the training input's.
+ */
+export class FraserModel {
+  readonly implementation: FraserImplementation;
+  /** Training samples. */
+  readonly samples: number;
+  readonly junctions: number;
+  readonly q: number;
+  private readonly params: FraserParameters;
+
+  constructor(params: FraserParameters) {
+    this.params = params;
+    this.implementation = params.implementation;
+    this.samples = params.samples;
+    this.junctions = params.junctions;
+    this.q = params.q;
+    Object.freeze(this);
+  }
+
+  /**
+   * Scores new samples with no refit: x from their counts (same pseudocount), centred with the
+   * TRAINING column means, encoded with E, decoded with D and b; p-values with the fitted ρ, padj
+   * per new sample, z-scores on the training residual scale. `k`, `n`: M×J row-major over the
+   * model's junctions (M ≥ 1).
+   */
+  predict(input: { k: Counts; n: Counts }, options: { core?: Core } = {}): FraserPrediction {
+    return predictWith(this.params, input, options);
+  }
+
+  /** Junctions that entered the model, and those left out (no reads in any training sample). */
+  get kept(): Uint32Array {
+    return this.params.kept.slice();
+  }
+
+  /** The singular values and OHT cut, or the grid's AUC-PR per q, that chose q. */
+  get qSelection(): QSelection {
+    return this.params.qSelection;
+  }
+
+  /** Metadata (plain JSON) and arrays: everything `fromBinary` needs. */
+  toBinary(): { meta: Record<string, unknown>; arrays: ModelArrays } {
+    const p = this.params;
+    const arrays: ModelArrays = { kept: p.kept, dropped: p.dropped };
+    for (const name of MODEL_F64) arrays[name] = p[name];
+    if (p.groups) arrays.groups = p.groups;
+    if (p.qSelection.method === 'oht') arrays.singularValues = p.qSelection.singularValues;
+    const { singularValues: _s, ...qs } = p.qSelection as QSelection & { singularValues?: Float64Array };
+    return {
+      meta: {
+        format: 'latentwasm.fraser.model', version: 1, implementation: p.implementation, samples: p.samples,
+        junctions: p.junctions, q: p.q, pseudocount: p.pseudocount, likelihoodPseudocount: p.likelihoodPseudocount,
+        fdrMethod: p.fdrMethod, qSelection: qs, notices: p.notices, blockCells: p.blockCells,
+      },
+      arrays,
+    };
+  }
+
+  /** Restores a model from `toBinary()`'s parts; every array's type and length is checked. */
+  static fromBinary(meta: Record<string, unknown>, arrays: ModelArrays): FraserModel {
+    const m = meta as Record<string, any>;
+    if (!m || m.format !== 'latentwasm.fraser.model') throw new ArgumentValueError('not a latentwasm FRASER model (format field missing or different)', 'meta.format');
+    if (m.version !== 1) throw new ArgumentValueError(`unsupported FRASER model version ${String(m.version)} (this build reads version 1)`, 'meta.version');
+    const N = requireInteger(m.samples, 'meta.samples', 1);
+    const J = requireInteger(m.junctions, 'meta.junctions', 1);
+    const q = requireInteger(m.q, 'meta.q', 1);
+    const get = <T extends Float64Array | Uint32Array | Int32Array>(name: string, type: { new (n: number): T; name: string }, length?: number): T => {
+      const a = arrays[name];
+      if (!(a instanceof type)) throw new ArgumentValueError(`model array ${name} is missing or not a ${type.name}`, name);
+      if (length !== undefined && a.length !== length) throw new ShapeError(`model array ${name} has ${a.length} elements, expected ${length}`, name);
+      return a as T;
+    };
+    const kept = get('kept', Uint32Array);
+    const dropped = get('dropped', Uint32Array);
+    if (kept.length + dropped.length !== J) throw new ShapeError(`model arrays kept (${kept.length}) and dropped (${dropped.length}) do not add up to J = ${J}`, 'kept');
+    for (const j of kept) if (j >= J) throw new ArgumentValueError(`model array kept holds junction ${j} ≥ J = ${J}`, 'kept');
+    const Jk = kept.length;
+    const qs = m.qSelection?.method === 'oht' ? { ...m.qSelection, singularValues: get('singularValues', Float64Array) } : m.qSelection;
+    const params: FraserParameters = {
+      implementation: m.implementation, samples: N, junctions: J, q,
+      pseudocount: m.pseudocount, likelihoodPseudocount: m.likelihoodPseudocount, fdrMethod: m.fdrMethod,
+      groups: arrays.groups ? get('groups', Int32Array, J) : undefined,
+      kept, dropped,
+      E: get('E', Float64Array, Jk * q), D: get('D', Float64Array, Jk * q), b: get('b', Float64Array, Jk), rho: get('rho', Float64Array, Jk),
+      xMeans: get('xMeans', Float64Array, Jk), latent: get('latent', Float64Array, N * q),
+      zCenter: get('zCenter', Float64Array, Jk), zScale: get('zScale', Float64Array, Jk), history: get('history', Float64Array),
+      qSelection: qs, notices: Array.isArray(m.notices) ? m.notices : [], blockCells: m.blockCells ?? DEFAULT_BLOCK_CELLS,
+    };
+    return new FraserModel(params);
   }
 }
 

@@ -10,10 +10,13 @@
  */
 import { FraserFit } from './fit.js';
 
-export { fit, FraserFit, FitAbortedError, checkCounts } from './fit.js';
-export type { FraserFitOptions, FraserImplementation, FraserPrediction, FraserProgress, QSelection, CountInput, Counts } from './fit.js';
+export { fit, FraserFit, FraserModel, FitAbortedError, checkCounts } from './fit.js';
+export type { ModelArrays, FraserFitOptions, FraserImplementation, FraserPrediction, FraserProgress, QSelection, CountInput, Counts } from './fit.js';
 export { nllAndGradient, FraserObjective } from './objective.js';
 export type { NllAndGradientInput, FraserGradients, FraserObjectiveOptions } from './objective.js';
+export { modelToFiles, modelFromFiles } from './persist.js';
+export { allResults, aberrantResults, aberrantPerSample, geneResults, tsvHeader, tsvLine, jsonRows, RESULT_COLUMNS, GENE_RESULT_COLUMNS } from './results.js';
+export type { FeatureCoordinates, ResultsInput, ResultsOptions, ResultRow } from './results.js';
 export { simulateFraser as simulate } from '../../simulate/fraser.js';
 export type { FraserSimulation, FraserSimulationOptions } from '../../simulate/fraser.js';
 
