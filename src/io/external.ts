@@ -97,7 +97,7 @@ export async function readExternalCounts(source: string | ExternalCountSources, 
     if (missing.length > 0) throw new InputFileError(`lacks the ${missing.join(', ')} table${missing.length === 1 ? '' : 's'}`, { file: '<external counts>' });
   }
   const opts = (t: ExternalTableName | 'annotation'): DelimitedReadOptions => options.tables?.[t] ?? {};
-  const [kj, n5, n3, kt, nt] = await Promise.all(EXTERNAL_TABLES.map((t) => readRangedCounts(sources[t], opts(t), `the ${t} table`)));
+  const [kj, kt, n5, n3, nt] = await Promise.all(EXTERNAL_TABLES.map((t) => readRangedCounts(sources[t], opts(t), `the ${t} table`)));
   const annotation = sources.annotation !== undefined ? await readSampleTable(sources.annotation, opts('annotation')) : null;
 
   const samples = options.samples ? [...options.samples] : kj.samples;

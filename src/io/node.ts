@@ -33,27 +33,33 @@ export async function* fileChunks(path: string | URL, file: string): AsyncGenera
   }
 }
 
-/** Decompresses gzip (one or more concatenated members) with node:zlib as it streams. */
+/**
+ * Decompresses gzip (one or more concatenated members) with node:zlib as it streams. An error
+ * reading the source is rethrown as it is; a zlib error becomes InputFileError.
+ */
 export async function* gunzipChunks(chunks: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
   const gunzip = createGunzip();
   let sourceError: unknown;
-  const done = pipeline(Readable.from(chunks, { objectMode: false }), gunzip).catch((e) => {
-    sourceError = e;
-  });
+  async function* tap(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* chunks;
+    } catch (e) {
+      sourceError = e;
+      throw e;
+    }
+  }
+  const done = pipeline(Readable.from(tap(), { objectMode: false }), gunzip).catch(() => undefined);
   try {
     for await (const c of gunzip) yield c as Uint8Array;
   } catch (e) {
     await done;
-    if (sourceError instanceof InputFileError) throw sourceError;
+    if (sourceError !== undefined) throw sourceError;
     throw new InputFileError(`gzip data is corrupt or truncated (${(e as Error).message})`, { file });
   } finally {
     gunzip.destroy();
   }
   await done;
-  if (sourceError !== undefined) {
-    if (sourceError instanceof InputFileError) throw sourceError;
-    throw new InputFileError(`gzip data is corrupt or truncated (${(sourceError as Error).message})`, { file });
-  }
+  if (sourceError !== undefined) throw sourceError;
 }
 
 /** The names of the entries in a directory (InputFileError naming it when it cannot be listed). */

@@ -111,31 +111,45 @@ function toBytes(c: unknown, file: string): Uint8Array {
   throw new ArgumentTypeError(`${file}: chunks must be Uint8Array, got ${c === null ? 'null' : typeof c}`, 'source');
 }
 
-/** Decompresses a gzip stream with DecompressionStream (no Node needed). */
-async function* gunzipWeb(chunks: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+/** Decompresses a gzip stream with DecompressionStream (no Node needed); byteChunks uses it where there is no Node. */
+export async function* gunzipWeb(chunks: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
   if (typeof DecompressionStream === 'undefined') throw new InputFileError('is gzip-compressed, but this runtime has neither node:zlib nor DecompressionStream', { file });
   const ds = new DecompressionStream('gzip');
   const writer = ds.writable.getWriter();
-  // The pump runs beside the reader; its failure aborts the writable, which errors the readable.
+  // The pump runs beside the reader. An error reading the source is rethrown as it is; an error
+  // of the decompressor (from write, close or read) means corrupt or truncated gzip.
+  let sourceError: unknown;
   const pump = (async () => {
-    try {
-      for await (const c of chunks) await writer.write(c as Uint8Array<ArrayBuffer>);
-      await writer.close();
-    } catch (e) {
-      await writer.abort(e).catch(() => undefined);
-      throw e;
+    const it = chunks[Symbol.asyncIterator]();
+    for (;;) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        sourceError = e;
+        await writer.abort(e).catch(() => undefined);
+        return;
+      }
+      if (r.done) break;
+      await writer.write(r.value as Uint8Array<ArrayBuffer>);
     }
+    await writer.close();
   })();
   pump.catch(() => undefined);
+  let finished = false;
   try {
     yield* readStream(ds.readable as ReadableStream<Uint8Array>);
+    await pump;
+    finished = true;
   } catch (e) {
-    await pump.catch((pe) => {
-      throw pe;
-    });
+    await pump.catch(() => undefined);
+    finished = true;
+    if (sourceError !== undefined) throw sourceError;
     throw new InputFileError(`gzip data is corrupt or truncated (${(e as Error).message})`, { file });
+  } finally {
+    // The consumer stopped early (a parse error): cancel, which also fails the pump's pending write.
+    if (!finished) await ds.readable.cancel().catch(() => undefined);
   }
-  await pump;
 }
 
 /**
