@@ -6,7 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +16,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = (...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
 
-test('demo: simulates, fits, reports AUC-PR far above the uncorrected fit, and writes every call to --out atomically', () => {
+test('demo: simulates count tables, runs the FRASER workflow, finds the injected events far better than without correction, writes every output', () => {
   const dir = mkdtempSync(join(tmpdir(), 'latentwasm-cli-'));
   try {
-    const out = join(dir, 'calls.tsv');
+    const out = join(dir, 'demo');
     const r = cli('demo', '--samples', '60', '--junctions', '400', '--seed', '3', '--out', out);
     assert.is(r.status, 0, r.stderr);
     const m = /AUC-PR of the p-values: ([\d.]+) \(without confounder correction: ([\d.]+)\)/.exec(r.stdout);
@@ -27,10 +28,76 @@ test('demo: simulates, fits, reports AUC-PR far above the uncorrected fit, and w
     assert.ok(ap > ap0 + 0.3, `AUC-PR ${ap} vs ${ap0}`);
     const calls = /calls \(padj ≤ 0\.1, \|Δψ\| ≥ 0\.1, N ≥ 5\): (\d+)/.exec(r.stdout);
     assert.ok(calls, r.stdout);
-    const lines = readFileSync(out, 'utf8').trim().split('\n');
-    assert.is(lines[0], 'sample\tjunction\tk\tn\tpsi\tdeltaPsi\tpValue\tpadj\tinjected');
+    const lines = readFileSync(join(out, 'results.tsv'), 'utf8').trim().split('\n');
+    assert.is(lines[0], 'seqnames\tstart\tend\twidth\tstrand\tsampleID\thgncSymbol\ttype\tpValue\tpadjust\tpsiValue\tdeltaPsi\tcounts\ttotalCounts\tmeanCounts\tmeanTotalCounts');
     assert.is(lines.length - 1, Number(calls![1]));
-    assert.equal(readdirSync(dir), ['calls.tsv'], 'no temporary file is left behind');
+    for (const f of ['results.json', 'aberrant_per_sample.tsv', 'filter.tsv', 'summary.json', 'model/model.json', 'plots/qq.svg', 'plots/aberrant_per_sample.svg', 'input/junctions.tsv.gz', 'input/sites.tsv.gz', 'input/truth.tsv']) {
+      assert.ok(existsSync(join(out, f)), `${f} written`);
+    }
+    assert.ok(readdirSync(join(out, 'plots')).some((f) => f.startsWith('volcano_')), 'a volcano plot');
+    assert.ok(!readdirSync(out).some((f) => f.includes('.tmp-')), 'no temporary file is left behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('simulate fraser → fraser → fraser predict: reference-format tables in, results and a saved model out, the model scores new samples without refitting', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latentwasm-cli-'));
+  try {
+    const sim = cli('simulate', 'fraser', '--junctions', '300', '--samples', '40', '--q', '2', '--outlier-freq', '0.01', '--seed', '4', '--out', join(dir, 'sim'));
+    assert.is(sim.status, 0, sim.stderr);
+    const truth = readFileSync(join(dir, 'sim', 'truth.tsv'), 'utf8').trim().split('\n');
+    assert.is(truth[0], 'seqnames\tstart\tend\tstrand\tsampleID\tevent\tpsi\tdeltaPsi');
+    assert.ok(truth.length > 10, `${truth.length - 1} injected cells`);
+    const fit = cli('fraser', '--junctions', join(dir, 'sim', 'junctions.tsv.gz'), '--sites', join(dir, 'sim', 'sites.tsv.gz'), '--metric', 'psi5', '--q', '2', '--out', join(dir, 'fit'), '--all', '--quiet');
+    assert.is(fit.status, 0, fit.stderr);
+    assert.is(fit.stderr, '', 'nothing on stderr with --quiet');
+    assert.match(fit.stdout, /40 samples × \d+ psi5 features/);
+    const summary = JSON.parse(readFileSync(join(dir, 'fit', 'summary.json'), 'utf8'));
+    assert.is(summary.metric, 'psi5');
+    assert.is(summary.q, 2);
+    const all = gunzipSync(readFileSync(join(dir, 'fit', 'results_all.tsv.gz'))).toString('utf8').trim().split('\n');
+    assert.is(all.length - 1, 40 * summary.filter.kept, 'one row per tested pair');
+    // Calls overlap the truth.
+    const key = (f: string[]) => `${f[0]}:${f[1]}-${f[2]}:${f[3]}|${f[4]}`;
+    const injected = new Set(truth.slice(1).map((l) => key(l.split('\t'))));
+    const calls = readFileSync(join(dir, 'fit', 'results.tsv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t'));
+    const hits = calls.filter((f) => injected.has(key([f[0], f[1], f[2], f[4], f[5]]))).length;
+    assert.ok(calls.length > 0 && hits / calls.length > 0.5, `${hits} of ${calls.length} calls injected`);
+    // Predict on the same tables with the saved model: the same junctions, scored without a refit.
+    const pr = cli('fraser', 'predict', '--model', join(dir, 'fit', 'model'), '--junctions', join(dir, 'sim', 'junctions.tsv.gz'), '--sites', join(dir, 'sim', 'sites.tsv.gz'), '--out', join(dir, 'pred'), '--quiet');
+    assert.is(pr.status, 0, pr.stderr);
+    assert.match(pr.stdout, /scored 40 samples with the saved model/);
+    assert.ok(existsSync(join(dir, 'pred', 'results.tsv')));
+    // A model directory that is not one.
+    const bad = cli('fraser', 'predict', '--model', join(dir, 'sim'), '--junctions', join(dir, 'sim', 'junctions.tsv.gz'), '--out', join(dir, 'pred2'));
+    assert.is(bad.status, 1);
+    assert.match(bad.stderr, /model\.json is missing/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('fraser: bad input exits with 1 and names the file, line or option', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latentwasm-cli-'));
+  try {
+    const noInput = cli('fraser', '--out', join(dir, 'o'));
+    assert.is(noInput.status, 1);
+    assert.match(noInput.stderr, /no input/);
+    const bad = join(dir, 'j.tsv');
+    writeFileSync(bad, 'seqnames\tstart\tend\twidth\tstrand\tS1\tS2\tstartID\tendID\nchr1\t10\t20\t11\t+\t5\tx\t1\t2\n');
+    const r = cli('fraser', '--junctions', bad, '--metric', 'psi5', '--out', join(dir, 'o'));
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stderr, /j\.tsv.*line 2/);
+    const noSites = cli('fraser', '--junctions', bad, '--out', join(dir, 'o'));
+    assert.is(noSites.status, 1);
+    assert.match(noSites.stderr, /needs the splice-site counts: give --sites/);
+    const unknown = cli('fraser', '--junctons', bad);
+    assert.is(unknown.status, 1);
+    assert.match(unknown.stderr, /unknown option --junctons/);
+    const metric = cli('fraser', '--junctions', bad, '--metric', 'psi7', '--out', join(dir, 'o'));
+    assert.is(metric.status, 1);
+    assert.match(metric.stderr, /--metric must be one of jaccard, psi5, psi3, theta/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -39,7 +106,7 @@ test('demo: simulates, fits, reports AUC-PR far above the uncorrected fit, and w
 test('bad options exit with 1 and name the option; help and unknown commands', () => {
   const bad = cli('demo', '--samples', 'many');
   assert.is(bad.status, 1);
-  assert.match(bad.stderr, /--samples must be a positive integer/);
+  assert.match(bad.stderr, /--samples must be an integer in \[2, /);
   const missing = cli('demo', '--out');
   assert.is(missing.status, 1);
   assert.match(missing.stderr, /--out needs a value/);
