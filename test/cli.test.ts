@@ -103,6 +103,34 @@ test('fraser: bad input exits with 1 and names the file, line or option', () => 
   }
 });
 
+const example = join(root, '..', 'shared', 'data', 'fraser-example');
+
+test('fraser on the real example data (../shared/data/fraser-example): both input formats finish and write every output', () => {
+  if (!existsSync(join(example, 'raw_junction_counts.tsv.gz'))) {
+    console.log('  skipped: ../shared/data/fraser-example is absent');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'latentwasm-cli-'));
+  try {
+    for (const [name, args] of [
+      ['tables', ['--junctions', join(example, 'raw_junction_counts.tsv.gz'), '--sites', join(example, 'raw_site_counts.tsv.gz')]],
+      ['external', ['--external-counts', join(example, 'external-counts')]],
+    ] as const) {
+      const out = join(dir, name);
+      const r = cli('fraser', ...args, '--out', out, '--quiet');
+      assert.is(r.status, 0, r.stderr);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+      assert.ok(summary.filter.kept > 5 && summary.samples >= 6, JSON.stringify(summary.filter));
+      for (const f of summary.files as string[]) assert.ok(existsSync(join(out, f)), `${name}: ${f}`);
+      const flags = readFileSync(join(out, 'filter.tsv'), 'utf8').trim().split('\n');
+      assert.is(flags.length - 1, summary.features, 'a filter row per input feature');
+      console.log(`  ${name}: ${summary.samples} samples, ${summary.filter.kept} of ${summary.features} features kept, q = ${summary.q}, ${summary.calls} calls`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad options exit with 1 and name the option; help and unknown commands', () => {
   const bad = cli('demo', '--samples', 'many');
   assert.is(bad.status, 1);
