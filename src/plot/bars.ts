@@ -96,8 +96,8 @@ export function aberrantPerSample(data: AberrantPerSampleData, options: Aberrant
   });
   // Bars a pixel or two wide abut; anti-aliasing their shared edges would stripe them.
   const crisp = w < 3 ? 'crispEdges' : undefined;
-  const marks = [el('g', { fill: barColour, 'shape-rendering': crisp }, bars), hi ? el('g', { fill: hiColour, 'shape-rendering': crisp }, hi) : ''];
-  if (zeroMarks) marks.push(el('path', { d: zeroMarks, stroke: MUTED, 'stroke-width': 1.5, fill: 'none' }));
-  if (Number.isFinite(med) && (!log || med > base)) marks.push(el('path', { d: `M${num(f.left)} ${num(f.y(Math.max(med, base)))}H${num(f.right)}`, stroke: MUTED, 'stroke-width': 1, 'stroke-dasharray': '4 3', fill: 'none' }));
+  const marks = [el('g', { class: 'bars', fill: barColour, 'shape-rendering': crisp }, bars), hi ? el('g', { class: 'bars-highlighted', fill: hiColour, 'shape-rendering': crisp }, hi) : ''];
+  if (zeroMarks) marks.push(el('path', { class: 'zeros', d: zeroMarks, stroke: MUTED, 'stroke-width': 1.5, fill: 'none' }));
+  if (Number.isFinite(med) && (!log || med > base)) marks.push(el('path', { class: 'median', d: `M${num(f.left)} ${num(f.y(Math.max(med, base)))}H${num(f.right)}`, stroke: MUTED, 'stroke-width': 1, 'stroke-dasharray': '4 3', fill: 'none' }));
   return f.render(marks.filter(Boolean).join('\n'));
 }

@@ -33,8 +33,8 @@ const CHOSEN = PALETTE[1];
 const g3 = format('.3~g');
 
 /** A dashed vertical (x) or horizontal (y) rule across the plot area. */
-const rule = (f: Frame, at: { x: number } | { y: number }, colour: string) =>
-  el('path', { d: 'x' in at ? `M${num(at.x)} ${num(f.top)}V${num(f.bottom)}` : `M${num(f.left)} ${num(at.y)}H${num(f.right)}`, stroke: colour, 'stroke-width': 1.2, 'stroke-dasharray': '5 3', fill: 'none' });
+const rule = (f: Frame, at: { x: number } | { y: number }, colour: string, cls: string) =>
+  el('path', { class: cls, d: 'x' in at ? `M${num(at.x)} ${num(f.top)}V${num(f.bottom)}` : `M${num(f.left)} ${num(at.y)}H${num(f.right)}`, stroke: colour, 'stroke-width': 1.2, 'stroke-dasharray': '5 3', fill: 'none' });
 
 /**
  * Singular values on a log axis against their index, the threshold as a horizontal line, the values
@@ -82,13 +82,13 @@ export function singularValues(data: SingularValuesData, options: PlotOptions = 
   });
   const marks: string[] = [];
   // q between its index and the next: the values left of the line are the ones kept.
-  if (q !== undefined && q >= 0 && q <= m) marks.push(rule(f, { x: f.x(q + 0.5) }, CHOSEN), text(f.x(q + 0.5) + 4, f.top + 12, `q = ${q}`, { fill: CHOSEN, 'font-size': 12 }));
-  if (tau !== undefined && tau > 0) marks.push(rule(f, { y: f.y(tau) }, INK));
+  if (q !== undefined && q >= 0 && q <= m) marks.push(rule(f, { x: f.x(q + 0.5) }, CHOSEN, 'chosen'), text(f.x(q + 0.5) + 4, f.top + 12, `q = ${q}`, { fill: CHOSEN, 'font-size': 12 }));
+  if (tau !== undefined && tau > 0) marks.push(rule(f, { y: f.y(tau) }, INK, 'threshold'));
   const keptIdx = shown.filter((i) => tau !== undefined && s[i] > tau);
   const restIdx = shown.filter((i) => !(tau !== undefined && s[i] > tau));
   const r = m > 200 ? 1.8 : 3;
-  marks.push(dotPath(restIdx.map((i) => f.x(i + 1)), restIdx.map((i) => f.y(s[i])), tau === undefined ? KEPT : GREY, r));
-  marks.push(dotPath(keptIdx.map((i) => f.x(i + 1)), keptIdx.map((i) => f.y(s[i])), KEPT, r));
+  marks.push(dotPath(restIdx.map((i) => f.x(i + 1)), restIdx.map((i) => f.y(s[i])), tau === undefined ? KEPT : GREY, r, { class: 'values-below' }));
+  marks.push(dotPath(keptIdx.map((i) => f.x(i + 1)), keptIdx.map((i) => f.y(s[i])), KEPT, r, { class: 'values-above' }));
   return f.render(marks.filter(Boolean).join('\n'));
 }
 
@@ -136,11 +136,11 @@ export function aucPrSearch(data: AucPrData, options: PlotOptions = {}): string 
     .y((i) => f.y(auc[i]))
     .digits(1);
   const marks: string[] = [];
-  if (q !== undefined && q >= f.xDomain[0] && q <= f.xDomain[1]) marks.push(rule(f, { x: f.x(q) }, CHOSEN));
-  marks.push(el('path', { d: path(pts) ?? '', stroke: KEPT, 'stroke-width': 2, fill: 'none' }));
+  if (q !== undefined && q >= f.xDomain[0] && q <= f.xDomain[1]) marks.push(rule(f, { x: f.x(q) }, CHOSEN, 'chosen'));
+  marks.push(el('path', { class: 'curve', d: path(pts) ?? '', stroke: KEPT, 'stroke-width': 2, fill: 'none' }));
   const finPts = pts.filter(valid);
-  marks.push(dotPath(finPts.map((i) => f.x(grid[i])), finPts.map((i) => f.y(auc[i])), KEPT, 3.2));
-  if (Number.isFinite(qAuc)) marks.push(el('circle', { cx: f.x(q!), cy: f.y(qAuc), r: 7, fill: 'none', stroke: CHOSEN, 'stroke-width': 2 }));
+  marks.push(dotPath(finPts.map((i) => f.x(grid[i])), finPts.map((i) => f.y(auc[i])), KEPT, 3.2, { class: 'points' }));
+  if (Number.isFinite(qAuc)) marks.push(el('circle', { class: 'chosen-point', cx: f.x(q!), cy: f.y(qAuc), r: 7, fill: 'none', stroke: CHOSEN, 'stroke-width': 2 }));
   return f.render(marks.filter(Boolean).join('\n'));
 }
 

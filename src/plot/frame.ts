@@ -281,18 +281,19 @@ export function frame(spec: FrameSpec): Frame {
   let grid = '';
   for (const t of y.ticks) if (t.major) grid += `M${num(left)} ${num(y.scale(t.value as number))}H${num(right)}`;
   if (!band) for (const t of xTicks) if (t.major) grid += `M${num(xs(t.value))} ${num(top)}V${num(bottom)}`;
-  if (grid) parts.push(el('path', { d: grid, stroke: GRID, 'stroke-width': 1, fill: 'none' }));
+  if (grid) parts.push(el('path', { class: 'grid', d: grid, stroke: GRID, 'stroke-width': 1, fill: 'none' }));
 
   const render = (marks: string, lateNotes: string[] = []): string => {
     const notes = [...known, ...lateNotes];
     const out: string[] = [...parts, marks];
     // Axes: lines, ticks, tick labels.
     let tickPath = `M${num(left)} ${num(top)}V${num(bottom)}H${num(right)}`;
-    const labels: string[] = [];
+    const yLabels: string[] = [];
+    const xLabels: string[] = [];
     for (const t of y.ticks) {
       const py = y.scale(t.value as number);
       tickPath += `M${num(left - (t.major ? TICK_LENGTH : 3))} ${num(py)}H${num(left)}`;
-      if (t.major) labels.push(tickText(left - TICK_LENGTH - 3, py + 4, t.label, { 'text-anchor': 'end', 'font-size': TICK_SIZE }));
+      if (t.major) yLabels.push(tickText(left - TICK_LENGTH - 3, py + 4, t.label, { 'text-anchor': 'end', 'font-size': TICK_SIZE }));
     }
     for (const t of xTicks) {
       const px = band ? xs(t.value) + bandwidth / 2 : xs(t.value);
@@ -301,13 +302,14 @@ export function frame(spec: FrameSpec): Frame {
       if (showCategories) {
         const ty = bottom + TICK_LENGTH + 4;
         const tx = catAngle === -45 ? px + 3 : px + catSize * 0.35;
-        labels.push(text(tx, ty, t.label, { 'text-anchor': 'end', 'font-size': num(catSize), transform: `rotate(${catAngle} ${num(tx)} ${num(ty)})` }));
+        xLabels.push(text(tx, ty, t.label, { 'text-anchor': 'end', 'font-size': num(catSize), transform: `rotate(${catAngle} ${num(tx)} ${num(ty)})` }));
       } else {
-        labels.push(tickText(px, bottom + TICK_LENGTH + 4 + TICK_SIZE, t.label, { 'text-anchor': 'middle', 'font-size': TICK_SIZE }));
+        xLabels.push(tickText(px, bottom + TICK_LENGTH + 4 + TICK_SIZE, t.label, { 'text-anchor': 'middle', 'font-size': TICK_SIZE }));
       }
     }
     out.push(el('path', { d: tickPath, stroke: INK, 'stroke-width': 1, fill: 'none' }));
-    out.push(el('g', { fill: MUTED }, labels.join('')));
+    out.push(el('g', { class: 'y-ticks', fill: MUTED }, yLabels.join('')));
+    out.push(el('g', { class: 'x-ticks', fill: MUTED }, xLabels.join('')));
 
     // Axis titles.
     const xLabelY = bottom + TICK_LENGTH + 4 + (showCategories ? catHeight : TICK_SIZE + 2) + 8 + LABEL_SIZE;
@@ -316,7 +318,7 @@ export function frame(spec: FrameSpec): Frame {
     out.push(text(yLabelX, (top + bottom) / 2, spec.y.label, { 'text-anchor': 'middle', 'font-size': LABEL_SIZE, transform: `rotate(-90 ${num(yLabelX)} ${num((top + bottom) / 2)})` }));
 
     // Title, subtitle, legend, footnotes.
-    out.push(text(left, titleY, spec.title, { 'font-size': TITLE_SIZE, 'font-weight': 'bold' }));
+    out.push(text(left, titleY, spec.title, { class: 'title', 'font-size': TITLE_SIZE, 'font-weight': 'bold' }));
     if (spec.subtitle) out.push(text(left, subtitleY, spec.subtitle, { 'font-size': SUBTITLE_SIZE, fill: MUTED }));
     if (legend.length) {
       let lg = '';
@@ -327,9 +329,10 @@ export function frame(spec: FrameSpec): Frame {
       });
       out.push(el('g', { class: 'legend' }, lg));
     }
-    notes.forEach((note, i) => {
-      out.push(text(left, xLabelY + 8 + (i + 1) * (NOTE_SIZE + 4), note, { 'font-size': NOTE_SIZE, fill: GREY }));
-    });
+    if (notes.length) {
+      const lines = notes.map((note, i) => text(left, xLabelY + 8 + (i + 1) * (NOTE_SIZE + 4), note));
+      out.push(el('g', { class: 'footnotes', 'font-size': NOTE_SIZE, fill: GREY }, lines.join('')));
+    }
     return svgDocument(width, height, spec.title, out.join('\n') + '\n', spec.fontFamily ?? FONT_FAMILY);
   };
 

@@ -85,12 +85,12 @@ export function loss(history: ArrayLike<number> | LossSeries[], options: LossOpt
       .x((i) => f.x(start + i))
       .y((i) => f.y(v[i]))
       .digits(1);
-    let out = el('path', { d: path(idx) ?? '', stroke: colour, 'stroke-width': 2, 'stroke-linejoin': 'round', fill: 'none' });
+    let out = el('path', { class: 'curve', d: path(idx) ?? '', stroke: colour, 'stroke-width': 2, 'stroke-linejoin': 'round', fill: 'none' });
     if (v.length <= 60) {
       const pts = idx.filter((i) => ok(v[i]));
-      out += dotPath(pts.map((i) => f.x(start + i)), pts.map((i) => f.y(v[i])), colour, 2.8);
+      out += dotPath(pts.map((i) => f.x(start + i)), pts.map((i) => f.y(v[i])), colour, 2.8, { class: 'points' });
     }
-    return out;
+    return el('g', { class: 'series', 'data-series': String(s.name) }, out);
   });
   return f.render(marks.join('\n'));
 }

@@ -17,21 +17,22 @@ export function dotPath(xs: ArrayLike<number>, ys: ArrayLike<number>, color: str
   if (xs.length === 0) return '';
   let d = '';
   for (let i = 0; i < xs.length; i++) d += `M${num(xs[i])} ${num(ys[i])}h0`;
-  return el('path', { d, stroke: color, 'stroke-width': 2 * r, 'stroke-linecap': 'round', fill: 'none', ...extra });
+  return el('path', { ...extra, d, stroke: color, 'stroke-width': 2 * r, 'stroke-linecap': 'round', fill: 'none' });
 }
 
 /** One path of upward triangles (markers for values beyond an axis cap) centred at (xs[i], ys[i]). */
-export function trianglePath(xs: ArrayLike<number>, ys: ArrayLike<number>, color: string, size = 4.5): string {
+export function trianglePath(xs: ArrayLike<number>, ys: ArrayLike<number>, color: string, extra: Record<string, string | number> = {}, size = 4.5): string {
   if (xs.length === 0) return '';
   let d = '';
   const h = size * 1.7;
   for (let i = 0; i < xs.length; i++) d += `M${num(xs[i])} ${num(ys[i] - h / 2)}l${num(size)} ${num(h)}h${num(-2 * size)}z`;
-  return el('path', { d, fill: color });
+  return el('path', { ...extra, d, fill: color });
 }
 
 /**
  * Indices of the points to draw after thinning on a grid of `cell` px: the first point (in the
- * order of `order`, or input order) in each cell. `cell` ≤ 0 keeps every point.
+ * order of `order`, or input order) of each cell, a cell being the points that `snap` sends to one
+ * grid node. `cell` ≤ 0 keeps every point.
  */
 export function thinOnGrid(px: ArrayLike<number>, py: ArrayLike<number>, cell: number, order?: ArrayLike<number>): number[] {
   const m = order ? order.length : px.length;
@@ -44,13 +45,16 @@ export function thinOnGrid(px: ArrayLike<number>, py: ArrayLike<number>, cell: n
   for (let k = 0; k < m; k++) {
     const i = order ? order[k] : k;
     // Cells are keyed as one number; the plot is at most a few thousand cells wide.
-    const key = Math.floor(px[i] / cell) * 1_000_003 + Math.floor(py[i] / cell);
+    const key = Math.round(px[i] / cell) * 1_000_003 + Math.round(py[i] / cell);
     if (seen.has(key)) continue;
     seen.add(key);
     keep.push(i);
   }
   return keep;
 }
+
+/** A coordinate moved to the nearest node of a grid of `cell` px (unchanged for `cell` ≤ 0). */
+export const snap = (v: number, cell: number) => (cell > 0 ? Math.round(v / cell) * cell : v);
 
 /** Throws unless `v` is array-like (a typed array or an array). */
 export function requireArrayLike(v: unknown, name: string): ArrayLike<any> {

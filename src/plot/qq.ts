@@ -128,11 +128,11 @@ export function qq(series: ArrayLike<number> | QQSeries[], options: QQOptions = 
         .y0((k) => f.y(Math.min(-Math.log10(band.upper[k]), f.yDomain[1])))
         .y1((k) => f.y(Math.min(-Math.log10(band.lower[k]), f.yDomain[1])))
         .digits(1);
-      marks.push(el('path', { d: shape(idx) ?? '', fill: GREY, 'fill-opacity': 0.25, stroke: 'none' }));
+      marks.push(el('path', { class: 'band', d: shape(idx) ?? '', fill: GREY, 'fill-opacity': 0.25, stroke: 'none' }));
     }
     const diag = Math.min(f.xDomain[1], f.yDomain[1]);
-    marks.push(el('path', { d: `M${num(f.x(0))} ${num(f.y(0))}L${num(f.x(diag))} ${num(f.y(diag))}`, stroke: MUTED, 'stroke-width': 1, 'stroke-dasharray': '4 3', fill: 'none' }));
-    if (nCapped) marks.push(el('path', { d: `M${num(f.left)} ${num(f.y(cap!))}H${num(f.right)}`, stroke: GREY, 'stroke-width': 1, 'stroke-dasharray': '2 3', fill: 'none' }));
+    marks.push(el('path', { class: 'expected', d: `M${num(f.x(0))} ${num(f.y(0))}L${num(f.x(diag))} ${num(f.y(diag))}`, stroke: MUTED, 'stroke-width': 1, 'stroke-dasharray': '4 3', fill: 'none' }));
+    if (nCapped) marks.push(el('path', { class: 'cap', d: `M${num(f.left)} ${num(f.y(cap!))}H${num(f.right)}`, stroke: GREY, 'stroke-width': 1, 'stroke-dasharray': '2 3', fill: 'none' }));
 
     let drawn = 0;
     let total = 0;
@@ -166,8 +166,8 @@ export function qq(series: ArrayLike<number> | QQSeries[], options: QQOptions = 
       }
       drawn += xs.length + tx.length;
       total += n;
-      marks.push(dotPath(xs, ys, colour(si), 1.8));
-      marks.push(trianglePath(tx, ty, colour(si)));
+      marks.push(dotPath(xs, ys, colour(si), 1.8, { class: 'series', 'data-series': s.name }));
+      marks.push(trianglePath(tx, ty, colour(si), { class: 'series-capped', 'data-series': s.name }));
     }
     const notes: string[] = [];
     if (drawn < total) notes.push(`${plural(drawn, 'point')} drawn of ${count(total)}: consecutive points closer than ${thinning} px are drawn once.`);

@@ -6,7 +6,7 @@ import { format } from 'd3-format';
 import { ArgumentValueError } from '../errors.js';
 import { frame, layoutTwice, type LegendItem } from './frame.js';
 import { placeLabels } from './labels.js';
-import { count, dotPath, plural, requireArrayLike, requireLength, thinOnGrid, trianglePath } from './marks.js';
+import { count, dotPath, plural, requireArrayLike, requireLength, snap, thinOnGrid, trianglePath } from './marks.js';
 import { GREY, MUTED, PALETTE, el, escapeXml, num, type PlotOptions } from './svg.js';
 
 export interface VolcanoData {
@@ -143,13 +143,14 @@ export function volcano(data: VolcanoData, options: VolcanoOptions = {}): string
     if (drawCutoffLines) {
       let d = '';
       for (const v of [-dpsiCutoff, dpsiCutoff]) if (v >= f.xDomain[0] && v <= f.xDomain[1]) d += `M${num(f.x(v))} ${num(f.top)}V${num(f.bottom)}`;
-      marks.push(el('path', { d, stroke: MUTED, 'stroke-width': 1, 'stroke-dasharray': '4 3', fill: 'none' }));
+      marks.push(el('path', { class: 'cutoffs', d, stroke: MUTED, 'stroke-width': 1, 'stroke-dasharray': '4 3', fill: 'none' }));
     }
     if (nCapped) {
-      marks.push(el('path', { d: `M${num(f.left)} ${num(f.y(cap!))}H${num(f.right)}`, stroke: GREY, 'stroke-width': 1, 'stroke-dasharray': '2 3', fill: 'none' }));
+      marks.push(el('path', { class: 'cap', d: `M${num(f.left)} ${num(f.y(cap!))}H${num(f.right)}`, stroke: GREY, 'stroke-width': 1, 'stroke-dasharray': '2 3', fill: 'none' }));
     }
 
-    // Not called: positions rounded to whole pixels after thinning (the dot is 2.4 px wide).
+    // Not called: thinned, and each kept point drawn at its grid node (at most half a cell away; the
+    // dot is 3.6 px wide), so that the path's numbers are short and no two dots coincide.
     const px = new Float64Array(n);
     const py = new Float64Array(n);
     for (const i of valid) {
@@ -159,13 +160,13 @@ export function volcano(data: VolcanoData, options: VolcanoOptions = {}): string
     const thinning = options.thinning ?? 1;
     const plainOthers = others.filter((i) => !capped(i));
     const kept = thinOnGrid(px, py, thinning, plainOthers);
-    const rx = kept.map((i) => Math.round(px[i]));
-    const ry = kept.map((i) => Math.round(py[i]));
-    marks.push(dotPath(rx, ry, GREY, 1.8, { 'stroke-opacity': 0.8 }));
+    const rx = kept.map((i) => snap(px[i], thinning));
+    const ry = kept.map((i) => snap(py[i], thinning));
+    marks.push(dotPath(rx, ry, GREY, 1.8, { class: 'others', 'stroke-opacity': 0.8 }));
     const cappedOthers = others.filter(capped);
-    marks.push(trianglePath(cappedOthers.map((i) => px[i]), cappedOthers.map((i) => py[i]), GREY));
+    marks.push(trianglePath(cappedOthers.map((i) => px[i]), cappedOthers.map((i) => py[i]), GREY, { class: 'others-capped' }));
     if (kept.length < plainOthers.length) {
-      notes.push(`${plural(plainOthers.length - kept.length, 'point')} not called, each within 1 px of one drawn, thinned out (${count(kept.length)} drawn).`);
+      notes.push(`${plural(plainOthers.length - kept.length, 'point')} not called, each within ${format('~g')(thinning)} px of one drawn, thinned out (${count(kept.length)} drawn).`);
     }
 
     // Calls, with hover titles.
@@ -179,10 +180,10 @@ export function volcano(data: VolcanoData, options: VolcanoOptions = {}): string
       for (const i of cappedCalls) {
         g += el('path', { d: `M${num(px[i])} ${num(py[i] - 3.8)}l4.5 7.7h-9z` }, `<title>${escapeXml(hover(i))} (drawn at the cap)</title>`);
       }
-      marks.push(el('g', { fill: CALL, stroke: '#ffffff', 'stroke-width': 0.5 }, g));
+      marks.push(el('g', { class: 'calls', fill: CALL, stroke: '#ffffff', 'stroke-width': 0.5 }, g));
     } else {
-      marks.push(dotPath(plainCalls.map((i) => px[i]), plainCalls.map((i) => py[i]), CALL, 2.6));
-      marks.push(trianglePath(cappedCalls.map((i) => px[i]), cappedCalls.map((i) => py[i]), CALL));
+      marks.push(dotPath(plainCalls.map((i) => px[i]), plainCalls.map((i) => py[i]), CALL, 2.6, { class: 'calls' }));
+      marks.push(trianglePath(cappedCalls.map((i) => px[i]), cappedCalls.map((i) => py[i]), CALL, { class: 'calls-capped' }));
     }
 
     // Labels for the most significant calls: smallest p, then largest |Δψ|, then input order.
@@ -190,7 +191,7 @@ export function volcano(data: VolcanoData, options: VolcanoOptions = {}): string
     if (data.labels !== undefined && top > 0 && calls.length) {
       const order = [...calls].sort((a, b) => p[a] - p[b] || Math.abs(dpsi[b]) - Math.abs(dpsi[a]) || a - b).slice(0, top);
       const { markup, omitted } = placeLabels(order.map((i) => ({ x: px[i], y: py[i], text: label(i) })), f, calls.slice(0, MAX_HOVER).map((i) => ({ x: px[i], y: py[i] })), 3.5);
-      marks.push(el('g', {}, markup));
+      marks.push(el('g', { class: 'labels' }, markup));
       if (omitted) notes.push(`${plural(omitted, 'label')} of the top ${top} calls left out for lack of room.`);
     }
     return { frame: f, marks: marks.filter(Boolean).join('\n'), notes };
