@@ -14,6 +14,8 @@ export * as linalg from './linalg/index.js';
 export * as optim from './optim/index.js';
 export * as fraser from './models/fraser/index.js';
 export * as stats from './stats/index.js';
+export * as io from './io/index.js';
+export * as plot from './plot/index.js';
 export { betaBinomial, adjust } from './stats/index.js';
 export { averagePrecision } from './metrics.js';
 export { Rng } from './random.js';
