@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import * as io from '../src/io/index.js';
-import { deltaFromMedian, externalMetric, jaccard, linkJunctionsToSites, psi3, psi5, selectMetricFeatures, spliceMetric, spliceSiteGroups, theta, type SpliceMetricCounts } from '../src/models/fraser/metrics.js';
+import { deltaFromMedian, externalMetric, jaccard, medianInPlace, linkJunctionsToSites, psi3, psi5, selectMetricFeatures, spliceMetric, spliceSiteGroups, theta, type SpliceMetricCounts } from '../src/models/fraser/metrics.js';
 import { EmptyFilterResultError, FILTER_DELTA_PSI, FILTER_MAX_COUNT, FILTER_QUANTILE, filterJunctions, passedIndex, quantileType7 } from '../src/models/fraser/filters.js';
 import { ArgumentValueError } from '../src/errors.js';
 
@@ -147,6 +147,24 @@ test('the quantile is R’s type 7 (matrixStats::rowQuantiles’ default)', () =
   assert.is(quantileType7(Float64Array.from([5, 1, 4, 2, 3]), 5, 0.75), 4);
   assert.is(quantileType7(Float64Array.from([3, 1, 2]), 3, 0.75), 2.5);
   assert.is(quantileType7(Float64Array.from([7]), 1, 0.75), 7);
+});
+
+test('the quantile and the median by selection equal those from a full sort, on random data with ties', () => {
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let trial = 0; trial < 400; trial++) {
+    const m = 1 + Math.floor(rand() * 40);
+    const values = Array.from({ length: m }, () => Math.floor(rand() * (trial % 2 ? 5 : 1000)));
+    const sorted = [...values].sort((a, b) => a - b);
+    for (const p of [0, 0.05, 0.25, 0.5, 0.75, 0.95, 1]) {
+      const h = (m - 1) * p;
+      const lo = Math.floor(h);
+      const want = sorted[lo] + (h - lo) * (sorted[Math.min(lo + 1, m - 1)] - sorted[lo]);
+      assert.ok(Math.abs(quantileType7(Float64Array.from(values), m, p) - want) < 1e-9, `m = ${m}, p = ${p}`);
+    }
+    const med = m % 2 ? sorted[(m - 1) / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2;
+    assert.is(medianInPlace(Float64Array.from(values), m), med);
+  }
 });
 
 test('the default filters keep a junction with max k ≥ 20 and the 75% quantile of N ≥ 10, and say why others went', () => {

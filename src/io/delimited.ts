@@ -79,13 +79,6 @@ export class RowFields {
     return { file: this.file, line: this.line, column: c + 1, columnName: this.header[c] };
   }
 
-  /** Field `c` as a count, or a CountValueError naming the line and column. */
-  count32(c: number): number {
-    const v = parseCount(this.text, this.starts[c], this.ends[c]);
-    if (v < 0) throw new CountValueError(countProblem(v, this.text.slice(this.starts[c], this.ends[c])), this.where(c));
-    return v;
-  }
-
   /** Field `c` as a positive integer coordinate (1-based genomic position), or a FieldValueError. */
   position(c: number, min = 1): number {
     const v = parseCount(this.text, this.starts[c], this.ends[c]);

@@ -159,40 +159,45 @@ export async function* gunzipWeb(chunks: AsyncIterable<Uint8Array>, file: string
 export async function* byteChunks(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<Uint8Array> {
   const file = sourceName(source, options.name);
   const raw = rawChunks(source, file);
-  // Peek until two bytes are in hand (a first chunk of one byte is legal).
-  const head: Uint8Array[] = [];
-  let headBytes = 0;
-  let ended = false;
-  while (headBytes < 2) {
-    const r = await raw.next();
-    if (r.done) {
-      ended = true;
-      break;
-    }
-    head.push(r.value);
-    headBytes += r.value.length;
-  }
-  const first = head.length === 0 ? new Uint8Array(0) : head.length === 1 ? head[0] : concat(head, headBytes);
-  async function* replay(): AsyncGenerator<Uint8Array> {
-    if (first.length > 0) yield first;
-    if (ended) return;
-    for (;;) {
-      options.signal?.throwIfAborted();
+  try {
+    // Peek until two bytes are in hand (a first chunk of one byte is legal).
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    let ended = false;
+    while (headBytes < 2) {
       const r = await raw.next();
-      if (r.done) return;
-      yield r.value;
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      head.push(r.value);
+      headBytes += r.value.length;
     }
-  }
-  const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-  if (!gzip) {
-    yield* replay();
-    return;
-  }
-  if (isNode()) {
-    const node = await import('./node.js');
-    yield* node.gunzipChunks(replay(), file);
-  } else {
-    yield* gunzipWeb(replay(), file);
+    const first = head.length === 0 ? new Uint8Array(0) : head.length === 1 ? head[0] : concat(head, headBytes);
+    async function* replay(): AsyncGenerator<Uint8Array> {
+      if (first.length > 0) yield first;
+      if (ended) return;
+      for (;;) {
+        options.signal?.throwIfAborted();
+        const r = await raw.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    }
+    const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+    if (!gzip) {
+      yield* replay();
+      return;
+    }
+    if (isNode()) {
+      const node = await import('./node.js');
+      yield* node.gunzipChunks(replay(), file);
+    } else {
+      yield* gunzipWeb(replay(), file);
+    }
+  } finally {
+    // Closes the file (or stream) when the reader stops early, on a parse error say.
+    await raw.return(undefined);
   }
 }
 

@@ -14,7 +14,7 @@
  * reference's pmax(…, 0, na.rm = TRUE)).
  */
 import { ArgumentTypeError, ArgumentValueError, ShapeError } from '../../errors.js';
-import { medianInPlace } from './metrics.js';
+import { COLUMN_BLOCK, gatherColumns, medianInPlace, minFrom, selectInPlace } from './metrics.js';
 
 export interface FilterOptions {
   /** Minimum of the largest k over samples. Default 20. */
@@ -83,14 +83,13 @@ export class EmptyFilterResultError extends ArgumentValueError {
   }
 }
 
-/** R's type-7 quantile of the first m values of `x`, which this sorts in place. */
+/** R's type-7 quantile of the first m values of `x` (no NaN; this reorders them). */
 export function quantileType7(x: Float64Array, m: number, p: number): number {
   if (m === 0) return NaN;
-  const s = x.subarray(0, m).sort();
   const h = (m - 1) * p;
   const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, m - 1);
-  return s[lo] + (h - lo) * (s[hi] - s[lo]);
+  const a = selectInPlace(x, m, lo);
+  return lo + 1 < m && h > lo ? a + (h - lo) * (minFrom(x, lo + 1, m) - a) : a;
 }
 
 function numberOption(v: number | undefined, fallback: number, name: string, min: number, max = Infinity): number {
@@ -140,43 +139,55 @@ export function filterJunctions(input: FilterInput, options: FilterOptions = {})
   const psiCol = new Float64Array(N);
   const droppedBy = { maxCount: 0, quantile: 0, deltaPsi: 0 };
   let kept = 0;
-  for (let j = 0; j < F; j++) {
-    let mk = 0;
-    let m = 0;
-    for (let i = 0; i < N; i++) {
-      const c = i * F + j;
-      if (k[c] > mk) mk = k[c];
-      col[i] = n[c];
-      const p = input.psi ? input.psi[c] : n[c] > 0 ? k[c] / n[c] : NaN;
-      if (p === p) psiCol[m++] = p;
-    }
-    maxCount[j] = mk;
-    quantileValue[j] = quantileType7(col, N, opts.quantile);
-    let d = 0;
-    if (m > 0) {
-      let centre: number;
-      if (opts.variabilityCentre === 'mean') {
-        let s = 0;
-        for (let i = 0; i < m; i++) s += psiCol[i];
-        centre = s / m;
-      } else {
-        centre = medianInPlace(psiCol, m);
+  const kb = new Float64Array(N * COLUMN_BLOCK);
+  const nb = new Float64Array(N * COLUMN_BLOCK);
+  const psi = input.psi;
+  const pb = psi ? new Float64Array(N * COLUMN_BLOCK) : undefined;
+  for (let j0 = 0; j0 < F; j0 += COLUMN_BLOCK) {
+    const w = gatherColumns(k, N, F, j0, kb);
+    gatherColumns(n, N, F, j0, nb);
+    if (psi && pb) gatherColumns(psi, N, F, j0, pb);
+    for (let b = 0; b < w; b++) {
+      const j = j0 + b;
+      const o = b * N;
+      let mk = 0;
+      let m = 0;
+      for (let i = 0; i < N; i++) {
+        const kv = kb[o + i];
+        const nv = nb[o + i];
+        if (kv > mk) mk = kv;
+        col[i] = nv;
+        const p = pb ? pb[o + i] : nv > 0 ? kv / nv : NaN;
+        if (p === p) psiCol[m++] = p;
       }
-      for (let i = 0; i < m; i++) d = Math.max(d, Math.abs(psiCol[i] - centre));
+      maxCount[j] = mk;
+      quantileValue[j] = quantileType7(col, N, opts.quantile);
+      let d = 0;
+      if (m > 0) {
+        let centre: number;
+        if (opts.variabilityCentre === 'mean') {
+          let s = 0;
+          for (let i = 0; i < m; i++) s += psiCol[i];
+          centre = s / m;
+        } else {
+          centre = medianInPlace(psiCol, m);
+        }
+        for (let i = 0; i < m; i++) d = Math.max(d, Math.abs(psiCol[i] - centre));
+      }
+      maxDeltaPsi[j] = d;
+      let why = 0;
+      if (!(mk >= opts.minExpressionInOneSample)) why |= FILTER_MAX_COUNT;
+      if (!(quantileValue[j] >= opts.quantileMinExpression)) why |= FILTER_QUANTILE;
+      if (!(d >= opts.minDeltaPsi)) why |= FILTER_DELTA_PSI;
+      reasons[j] = why;
+      passedExpression[j] = why & (FILTER_MAX_COUNT | FILTER_QUANTILE) ? 0 : 1;
+      passedVariability[j] = why & FILTER_DELTA_PSI ? 0 : 1;
+      passed[j] = why === 0 ? 1 : 0;
+      if (why & FILTER_MAX_COUNT) droppedBy.maxCount++;
+      if (why & FILTER_QUANTILE) droppedBy.quantile++;
+      if (why & FILTER_DELTA_PSI) droppedBy.deltaPsi++;
+      if (why === 0) kept++;
     }
-    maxDeltaPsi[j] = d;
-    let why = 0;
-    if (!(mk >= opts.minExpressionInOneSample)) why |= FILTER_MAX_COUNT;
-    if (!(quantileValue[j] >= opts.quantileMinExpression)) why |= FILTER_QUANTILE;
-    if (!(d >= opts.minDeltaPsi)) why |= FILTER_DELTA_PSI;
-    reasons[j] = why;
-    passedExpression[j] = why & (FILTER_MAX_COUNT | FILTER_QUANTILE) ? 0 : 1;
-    passedVariability[j] = why & FILTER_DELTA_PSI ? 0 : 1;
-    passed[j] = why === 0 ? 1 : 0;
-    if (why & FILTER_MAX_COUNT) droppedBy.maxCount++;
-    if (why & FILTER_QUANTILE) droppedBy.quantile++;
-    if (why & FILTER_DELTA_PSI) droppedBy.deltaPsi++;
-    if (why === 0) kept++;
   }
   const partial = { passed, passedExpression, passedVariability, reasons, maxCount, quantileValue, maxDeltaPsi, features: F, kept, dropped: F - kept, droppedBy, options: opts };
   const result: FilterResult = { ...partial, summary: describe(partial) };
