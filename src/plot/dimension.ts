@@ -38,16 +38,17 @@ const rule = (f: Frame, at: { x: number } | { y: number }, colour: string, cls: 
 
 /**
  * Singular values on a log axis against their index, the threshold as a horizontal line, the values
- * above it in colour and the chosen q as a vertical line. Values that are not positive, or below
- * 10⁻¹² of the largest (numerically zero: centring makes the last one so), cannot sit on a log axis
- * with the others and are left out, counted in a footnote.
+ * above it in colour and the chosen q as a vertical line. Values below 10⁻⁶ of the largest are left
+ * out and counted in a footnote: centring makes the last one zero, and singular values taken as
+ * square roots of a Gram matrix's eigenvalues (linalg.gramSvd) are only good to about √ε ≈ 1.5e-8
+ * of the largest, so such a value is noise (1e-6 was seen) that would stretch the axis by decades.
  */
 export function singularValues(data: SingularValuesData, options: PlotOptions = {}): string {
   const s = requireArrayLike(data?.singularValues, 'singularValues') as ArrayLike<number>;
   const m = s.length;
   let largest = 0;
   for (let i = 0; i < m; i++) if (s[i] > largest) largest = s[i];
-  const floor = largest * 1e-12;
+  const floor = largest * 1e-6;
   const shown: number[] = [];
   for (let i = 0; i < m; i++) if (s[i] > floor) shown.push(i);
   const tau = data.threshold;
@@ -70,7 +71,7 @@ export function singularValues(data: SingularValuesData, options: PlotOptions = 
     legend.push({ label: `threshold τ = ${g3(tau)}`, color: INK, shape: 'dashed' });
   }
   if (q !== undefined) legend.push({ label: `chosen q = ${q}`, color: CHOSEN, shape: 'dashed' });
-  const footnotes = m > shown.length ? [`${plural(m - shown.length, 'singular value')} at or below 10⁻¹² of the largest (numerically zero) not shown.`] : [];
+  const footnotes = m > shown.length ? [`${plural(m - shown.length, 'singular value')} at or below 10⁻⁶ of the largest (numerically zero) not shown.`] : [];
   const f = frame({
     ...options,
     title: options.title ?? 'Encoding dimension: singular values',

@@ -39,8 +39,8 @@ export function placeLabels(
   for (const l of labels) {
     const w = textWidth(l.text, fontSize) + 4;
     let done = false;
-    // Vertical offsets of the label's centre from the point: level, then 1, 2, 3 rows up or down.
-    for (const dy of [0, -h, h, -2 * h, 2 * h, -3 * h, 3 * h]) {
+    // Vertical offsets of the label's centre from the point: level, then up to 5 rows up or down.
+    for (const dy of [0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5].map((k) => -k * h)) {
       for (const side of [1, -1]) {
         const x0 = side > 0 ? l.x + 6 : l.x - 6 - w;
         const box: Box = { x0, y0: l.y + dy - h / 2, x1: x0 + w, y1: l.y + dy + h / 2 };
