@@ -58,7 +58,10 @@ export interface NonSplitReads extends FeatureReads {
   spliceSiteID?: readonly (string | number)[] | null;
 }
 
-/** A metric's counts per (sample, feature), samples × features row-major. */
+/**
+ * A metric's counts per (sample, feature), samples × features row-major. `k` is the input's count
+ * array itself when that is a Uint32Array (not a copy); every other array is new.
+ */
 export interface SpliceMetricCounts {
   metric: SpliceMetric;
   /** N. */
