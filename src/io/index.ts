@@ -10,7 +10,7 @@
 export * from './errors.js';
 export { lineBatches, byteChunks, type ByteSource, type ReadOptions } from './source.js';
 export { parseCount, type DelimitedReadOptions } from './delimited.js';
-export { featureId, parseFeatureId, alignSamples, type GenomicFeatures, type Strand } from './features.js';
+export { featureId, parseFeatureId, alignSamples, selectFeatures, type GenomicFeatures, type Strand } from './features.js';
 export {
   readJunctionTable,
   readSiteTable,
