@@ -55,7 +55,7 @@ export function aberrantPerSample(data: AberrantPerSampleData, options: Aberrant
   const zeros = values.filter((v) => v === 0).length;
   const showNames = options.showNames ?? idx.length <= 60;
   const base = log ? 0.5 : 0;
-  const yTop = log ? 10 ** Math.ceil(Math.log10(Math.max(max, 1) * 1.05)) : Math.max(max, 1);
+  const yTop = log ? 10 ** Math.ceil(Math.log10(Math.max(max, 1) * 1.05)) : Math.max(max * 1.05, 1);
 
   const barColour = PALETTE[0];
   const hiColour = PALETTE[1];

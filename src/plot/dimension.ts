@@ -7,7 +7,7 @@ import { format } from 'd3-format';
 import { ArgumentValueError } from '../errors.js';
 import { frame, type Frame, type LegendItem } from './frame.js';
 import { dotPath, plural, requireArrayLike, requireLength } from './marks.js';
-import { GREY, INK, MUTED, PALETTE, el, num, text, type PlotOptions } from './svg.js';
+import { GREY, INK, PALETTE, el, num, text, type PlotOptions } from './svg.js';
 import { line } from 'd3-shape';
 
 export interface SingularValuesData {

@@ -8,7 +8,7 @@
  * is kept, which at a cell no larger than the dot's radius changes no pixel's colour in a one-colour
  * layer. Both are deterministic.
  */
-import { ArgumentTypeError, ShapeError } from '../errors.js';
+import { ArgumentTypeError, ArgumentValueError, ShapeError } from '../errors.js';
 import { format } from 'd3-format';
 import { el, num } from './svg.js';
 
@@ -55,6 +55,20 @@ export function thinOnGrid(px: ArrayLike<number>, py: ArrayLike<number>, cell: n
 
 /** A coordinate moved to the nearest node of a grid of `cell` px (unchanged for `cell` ≤ 0). */
 export const snap = (v: number, cell: number) => (cell > 0 ? Math.round(v / cell) * cell : v);
+
+/**
+ * The top of a −log10 p axis: `given` (checked), or, when some p is 0 (−log10 p = ∞), max(1.1 m,
+ * m + 1) with m the largest finite −log10 p (10 when there is none), so that the capped points sit
+ * clearly above the rest; undefined when nothing needs a cap.
+ */
+export function yCap(given: number | undefined, hasZero: boolean, maxFinite: number): number | undefined {
+  if (given !== undefined) {
+    if (!(given > 0 && Number.isFinite(given))) throw new ArgumentValueError(`yCap must be a positive finite number, got ${given}`, 'yCap');
+    return given;
+  }
+  if (!hasZero) return undefined;
+  return Number.isFinite(maxFinite) ? Math.max(1.1 * maxFinite, maxFinite + 1) : 10;
+}
 
 /** Throws unless `v` is array-like (a typed array or an array). */
 export function requireArrayLike(v: unknown, name: string): ArrayLike<any> {

@@ -7,7 +7,7 @@ import { format } from 'd3-format';
 import { ArgumentValueError } from '../errors.js';
 import { plottingPosition, qqBand } from './beta.js';
 import { frame, layoutTwice, type LegendItem } from './frame.js';
-import { count, dotPath, plural, requireArrayLike, trianglePath } from './marks.js';
+import { count, dotPath, plural, requireArrayLike, trianglePath, yCap } from './marks.js';
 import { GREY, MUTED, PALETTE, el, num, type PlotOptions } from './svg.js';
 
 export interface QQSeries {
@@ -78,9 +78,7 @@ export function qq(series: ArrayLike<number> | QQSeries[], options: QQOptions = 
     if (k > 0) hasZero = true;
     if (k < s.sorted.length) maxFinite = Math.max(maxFinite, -Math.log10(s.sorted[k]));
   }
-  let cap = options.yCap;
-  if (cap !== undefined && !(cap > 0 && Number.isFinite(cap))) throw new ArgumentValueError(`yCap must be a positive finite number, got ${cap}`, 'yCap');
-  if (cap === undefined && hasZero) cap = Number.isFinite(maxFinite) ? Math.max(1.1 * maxFinite, maxFinite + 1) : 10;
+  const cap = yCap(options.yCap, hasZero, maxFinite);
 
   const band = nMax > 0 && level > 0 ? qqBand(nMax, level) : undefined;
   const xMax = nMax > 0 ? -Math.log10(plottingPosition(1, nMax)) : 1;

@@ -3,10 +3,9 @@
  * the aberrant calls highlighted and the most significant ones labelled.
  */
 import { format } from 'd3-format';
-import { ArgumentValueError } from '../errors.js';
 import { frame, layoutTwice, type LegendItem } from './frame.js';
 import { placeLabels } from './labels.js';
-import { count, dotPath, plural, requireArrayLike, requireLength, snap, thinOnGrid, trianglePath } from './marks.js';
+import { count, dotPath, plural, requireArrayLike, requireLength, snap, thinOnGrid, trianglePath, yCap } from './marks.js';
 import { GREY, MUTED, PALETTE, el, escapeXml, num, type PlotOptions } from './svg.js';
 
 export interface VolcanoData {
@@ -97,9 +96,7 @@ export function volcano(data: VolcanoData, options: VolcanoOptions = {}): string
     if (Math.abs(d) > maxAbsX) maxAbsX = Math.abs(d);
   }
   const hasZero = valid.some((i) => y[i] === Infinity);
-  let cap = options.yCap;
-  if (cap !== undefined && !(cap > 0 && Number.isFinite(cap))) throw new ArgumentValueError(`yCap must be a positive finite number, got ${cap}`, 'yCap');
-  if (cap === undefined && hasZero) cap = Number.isFinite(maxFinite) ? Math.max(1.1 * maxFinite, maxFinite + 1) : 10;
+  const cap = yCap(options.yCap, hasZero, maxFinite);
   const capped = (i: number) => cap !== undefined && y[i] > cap;
   const yPlot = (i: number) => (capped(i) ? cap! : y[i]);
 
