@@ -17,9 +17,9 @@ export type { NllAndGradientInput, FraserGradients, FraserObjectiveOptions } fro
 export { modelToFiles, modelFromFiles } from './persist.js';
 export { allResults, aberrantResults, aberrantPerSample, geneResults, tsvHeader, tsvLine, jsonRows, RESULT_COLUMNS, GENE_RESULT_COLUMNS } from './results.js';
 export type { FeatureCoordinates, ResultsInput, ResultsOptions, ResultRow } from './results.js';
-export { spliceMetric, externalMetric, psi5, psi3, jaccard, theta, deltaFromMedian, selectMetricFeatures, SPLICE_METRICS } from './metrics.js';
-export type { SpliceMetric, SpliceMetricCounts, SplitReads, NonSplitReads, ExternalTotals } from './metrics.js';
-export { filterJunctions, passedIndex, EmptyFilterResultError } from './filters.js';
+export { spliceMetric, externalMetric, psi5, psi3, jaccard, theta, deltaFromMedian, selectMetricFeatures, spliceSiteGroups, linkJunctionsToSites, psiValues, SPLICE_METRICS } from './metrics.js';
+export type { SpliceMetric, SpliceMetricCounts, SplitReads, NonSplitReads, ExternalTotals, JunctionSites } from './metrics.js';
+export { filterJunctions, passedIndex, quantileType7, EmptyFilterResultError, FILTER_MAX_COUNT, FILTER_QUANTILE, FILTER_DELTA_PSI } from './filters.js';
 export type { FilterOptions, FilterResult, FilterInput } from './filters.js';
 export { simulateSpliceTables } from '../../simulate/fraserTables.js';
 export type { SpliceTableSimulation, SpliceTableSimulationOptions, SpliceTableTruthRow } from '../../simulate/fraserTables.js';
