@@ -14,7 +14,7 @@ import {
 import { InputFileError } from '../io/errors.js';
 import { writeFileAtomic } from '../io/node.js';
 import { selectFeatures, selectColumns } from '../io/features.js';
-import { externalMetric, selectMetricFeatures, spliceMetric, SPLICE_METRICS, type SpliceMetric, type SpliceMetricCounts } from '../models/fraser/metrics.js';
+import { externalMetric, selectMetricFeatures, spliceMetric, spliceSiteGroups, SPLICE_METRICS, type SpliceMetric, type SpliceMetricCounts } from '../models/fraser/metrics.js';
 import { filterJunctions, passedIndex, type FilterOptions, type FilterResult } from '../models/fraser/filters.js';
 import { fit as fraserFit, FraserModel, type FraserFit, type FraserImplementation, type FraserPrediction } from '../models/fraser/fit.js';
 import { modelFromFiles, modelToFiles } from '../models/fraser/persist.js';
@@ -228,8 +228,14 @@ export async function runFraser(source: CountSource, metric: SpliceMetric, extra
   progress.note(`filter: ${filter.summary}`);
   const input = selectInput(raw, passedIndex(filter));
   const t1 = performance.now();
+  // psi5 and psi3: Holm within each donor (acceptor) group before the per-sample FDR, as the reference.
+  let groups: Int32Array | undefined;
+  if (input.metric === 'psi5' || input.metric === 'psi3') {
+    const g = spliceSiteGroups(input.features);
+    groups = input.metric === 'psi5' ? g.donor : g.acceptor;
+  }
   const fit = fraserFit({ k: input.k, n: input.n, samples: N }, {
-    implementation: opts.implementation, q: opts.q, seed: opts.seed,
+    implementation: opts.implementation, q: opts.q, seed: opts.seed, groups,
     onProgress: (p) => {
       progress.start(`fit (${opts.implementation}): ${p.stage}${p.round ? ` round ${p.round}` : ''}`);
       progress.update(p.fraction, p.loss !== undefined ? `loss ${p.loss.toFixed(5)}` : '');
