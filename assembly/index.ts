@@ -29,6 +29,7 @@ export { digammaArray,
 export * from "./linalg_exports";
 export * from "./bbstats";
 export * from "./betabinom";
+export * from "./nn";
 
 /** First free byte of linear memory after static data; TypeScript allocates from here. */
 export function heapBase(): usize {
