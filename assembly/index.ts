@@ -30,6 +30,7 @@ export * from "./linalg_exports";
 export * from "./bbstats";
 export * from "./betabinom";
 export * from "./nn";
+export * from "./pln";
 
 /** First free byte of linear memory after static data; TypeScript allocates from here. */
 export function heapBase(): usize {
