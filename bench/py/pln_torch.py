@@ -120,44 +120,43 @@ def closed_form(X, M, S2, diag, P=None):
     return B, (R.T @ R + torch.diag(S2.sum(0))) / n
 
 
+def _poisson_entropy(Y, O, M, logS):
+    """Σ[Y∘(O+M) − A] + ½Σ log S² with A = exp(O + M + ½S²) (the p-dimensional models), and S²."""
+    S2 = torch.exp(2 * logS)
+    lin = _with_offsets(M, O)
+    return (Y * lin - torch.exp(lin + 0.5 * S2)).sum() + logS.sum(), S2
+
+
 def elbo_profiled(Y, X, O, M, logS, lf, diag=False, P=None):
     """Full (or diag) ELBO with B and Σ profiled out. M, logS n×p. Returns (J, B̂, Σ̂)."""
     n = M.shape[0]
-    S2 = torch.exp(2 * logS)
-    lin = _with_offsets(M, O)
-    A = torch.exp(lin + 0.5 * S2)
+    base, S2 = _poisson_entropy(Y, O, M, logS)
     B, Sig = closed_form(X, M, S2, diag, P)
     if diag:
         logdet = torch.log(Sig).sum()
     else:
         logdet = 2 * torch.log(torch.diagonal(torch.linalg.cholesky(Sig))).sum()
-    J = (Y * lin - A).sum() - 0.5 * n * logdet + logS.sum() - lf
-    return J, B, Sig
+    return base - 0.5 * n * logdet - lf, B, Sig
 
 
 def elbo_full_explicit(Y, X, O, B, Sigma, M, logS, lf):
     """The unprofiled full ELBO at any (B, Σ); Sigma p×p symmetric positive definite."""
     n, p = M.shape
-    S2 = torch.exp(2 * logS)
-    lin = _with_offsets(M, O)
-    A = torch.exp(lin + 0.5 * S2)
+    base, S2 = _poisson_entropy(Y, O, M, logS)
     R = M - X @ B
     Lc = torch.linalg.cholesky(Sigma)
     logdet = 2 * torch.log(torch.diagonal(Lc)).sum()
-    K = R.T @ R + torch.diag(S2.sum(0))
-    tr = torch.trace(torch.cholesky_solve(K, Lc))
-    return (Y * lin - A).sum() - 0.5 * n * logdet - 0.5 * tr + logS.sum() + 0.5 * n * p - lf
+    tr = torch.trace(torch.cholesky_solve(R.T @ R + torch.diag(S2.sum(0)), Lc))
+    return base - 0.5 * n * logdet - 0.5 * tr + 0.5 * n * p - lf
 
 
 def elbo_diag_explicit(Y, X, O, B, sigma2, M, logS, lf):
     """The unprofiled diagonal-Σ ELBO; sigma2 is the diagonal (length p)."""
     n, p = M.shape
-    S2 = torch.exp(2 * logS)
-    lin = _with_offsets(M, O)
-    A = torch.exp(lin + 0.5 * S2)
+    base, S2 = _poisson_entropy(Y, O, M, logS)
     R = M - X @ B
     tr = (((R * R).sum(0) + S2.sum(0)) / sigma2).sum()
-    return (Y * lin - A).sum() - 0.5 * n * torch.log(sigma2).sum() - 0.5 * tr + logS.sum() + 0.5 * n * p - lf
+    return base - 0.5 * n * torch.log(sigma2).sum() - 0.5 * tr + 0.5 * n * p - lf
 
 
 def _laplace_diag_s(Y, X, O, B, C, M):
