@@ -131,6 +131,35 @@ test('fraser on the real example data (../shared/data/fraser-example): both inpu
   }
 });
 
+test('simulate pln → pln: the seed\'s design in, parameters, summary and plots out; BIC over --ranks picks the simulated rank; bad input exits 1', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'latentwasm-cli-'));
+  try {
+    const sim = cli('simulate', 'pln', '--n', '400', '--p', '15', '--q', '3', '--seed', '2', '--out', join(dir, 'sim'));
+    assert.is(sim.status, 0, sim.stderr);
+    const fit = cli('pln', '--counts', join(dir, 'sim', 'counts.tsv'), '--model', 'pca', '--ranks', '1,3,6', '--out', join(dir, 'fit'), '--quiet');
+    assert.is(fit.status, 0, fit.stderr);
+    const summary = JSON.parse(readFileSync(join(dir, 'fit', 'summary.json'), 'utf8'));
+    assert.is(summary.rank, 3, JSON.stringify(summary.ranks));
+    assert.ok(summary.converged && Number.isFinite(summary.elbo));
+    for (const f of ['B.tsv', 'Sigma.tsv', 'M.tsv', 'S.tsv', 'C.tsv', 'plots/elbo.svg', 'plots/latent.svg']) assert.ok(existsSync(join(dir, 'fit', f)), f);
+    const fv = cli('pln', '--counts', join(dir, 'sim', 'counts.tsv'), '--model', 'fixed-v', '--eigvecs', join(dir, 'sim', 'eigvecs.tsv'), '--out', join(dir, 'fv'), '--quiet');
+    assert.is(fv.status, 0, fv.stderr);
+    assert.ok(existsSync(join(dir, 'fv', 'Lambda.tsv')));
+    const bad = join(dir, 'bad.tsv');
+    writeFileSync(bad, 'id\ta\tb\ns1\t1\t2\ns2\t3\tx\n');
+    const r = cli('pln', '--counts', bad, '--out', join(dir, 'o'));
+    assert.is(r.status, 1);
+    assert.match(r.stderr, /bad\.tsv.*line 3/);
+    const neg = join(dir, 'neg.tsv');
+    writeFileSync(neg, 'id\ta\tb\ns1\t1\t2\ns2\t3\t-1\n');
+    const r2 = cli('pln', '--counts', neg, '--out', join(dir, 'o'));
+    assert.is(r2.status, 1);
+    assert.match(r2.stderr, /counts\[3\]/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bad options exit with 1 and name the option; help and unknown commands', () => {
   const bad = cli('demo', '--samples', 'many');
   assert.is(bad.status, 1);

@@ -14,6 +14,7 @@ import type { ResultRow } from '../models/fraser/results.js';
 import { choiceValue, intValue, numberValue, parseOptions, stringValue, type OptionSpecs } from './args.js';
 import { featureId, runFraser, runPredict, SPLICE_METRICS, type CountSource } from './fraserRun.js';
 import { Progress } from './progress.js';
+import { PLN_HELP, plnCommand, SIMULATE_PLN_HELP, simulatePlnCommand } from './pln.js';
 
 const VERSION = '0.1.0';
 
@@ -24,7 +25,8 @@ Usage: latentwasm <command> [options]
 Commands:
   fraser      Detect aberrant splicing in junction / splice-site count tables (FRASER); 'fraser predict'
               scores new samples with a saved model.
-  simulate    Simulate count tables with known aberrant splicing: latentwasm simulate fraser …
+  pln         Fit a Poisson-lognormal model (full, diag, pca, fixed-v) to a count table.
+  simulate    Simulate data with known truth: latentwasm simulate fraser … | simulate pln …
   demo        The FRASER workflow on a built-in simulated cohort, checked against the truth.
   info        Show which WebAssembly binaries this host runs and which one init() picks.
   help        Show this help, or a command's help: latentwasm help <command>.
@@ -149,7 +151,8 @@ async function fraserCommand(args: string[]): Promise<void> {
   );
 }
 
-const SIMULATE_HELP = `Usage: latentwasm simulate fraser --out DIR [--junctions J] [--samples N] [--q Q]
+const SIMULATE_HELP = `${SIMULATE_PLN_HELP}
+Usage: latentwasm simulate fraser --out DIR [--junctions J] [--samples N] [--q Q]
                                    [--outlier-freq F] [--seed S] [--quiet]
 
 Simulates split and non-split read counts from FRASER's model (a q-dimensional latent confounder,
@@ -162,7 +165,8 @@ Defaults: 2000 junctions, 100 samples, q 3, F 0.001, seed 1.
 `;
 
 async function simulateCommand(args: string[]): Promise<void> {
-  if (args[0] !== 'fraser') throw new ArgumentValueError(`simulate needs a model: latentwasm simulate fraser … (got ${args[0] === undefined ? 'nothing' : `'${args[0]}'`})`, 'model');
+  if (args[0] === 'pln') return simulatePlnCommand(args.slice(1));
+  if (args[0] !== 'fraser') throw new ArgumentValueError(`simulate needs a model: latentwasm simulate fraser … or simulate pln … (got ${args[0] === undefined ? 'nothing' : `'${args[0]}'`})`, 'model');
   const { values: v } = parseOptions(args.slice(1), {
     out: { type: 'string' }, junctions: { type: 'string' }, samples: { type: 'string' }, q: { type: 'string' },
     'outlier-freq': { type: 'string' }, seed: { type: 'string' }, quiet: { type: 'boolean' },
@@ -263,6 +267,7 @@ async function demoCommand(args: string[]): Promise<void> {
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<void> }> = {
   fraser: { help: FRASER_HELP, run: fraserCommand },
   simulate: { help: SIMULATE_HELP, run: simulateCommand },
+  pln: { help: PLN_HELP, run: plnCommand },
   demo: { help: DEMO_HELP, run: demoCommand },
   info: {
     help: `Usage: latentwasm info [--simd auto|baseline|relaxed|scalar]

@@ -21,3 +21,5 @@ export { singularValues, aucPrSearch, encodingDimension } from './dimension.js';
 export type { SingularValuesData, AucPrData, QSelectionLike } from './dimension.js';
 export { loss } from './loss.js';
 export type { LossSeries, LossOptions } from './loss.js';
+export { scatter } from './scatter.js';
+export type { ScatterData, ScatterOptions } from './scatter.js';
