@@ -13,6 +13,9 @@ export class Progress {
   private lastDraw = 0;
   private drawn = false;
   private readonly t0 = performance.now();
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private fraction: number | undefined;
+  private detail = '';
 
   constructor(options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}) {
     this.out = options.stream ?? process.stderr;
@@ -31,12 +34,27 @@ export class Progress {
       this.clear();
       this.step = step;
       this.stepStart = performance.now();
+      this.fraction = undefined;
+      this.detail = '';
+      // Steps that await (reading, writing) are redrawn by a timer, so that their elapsed time
+      // shows even without updates; synchronous steps redraw from their own updates.
+      if (this.tty && this.timer === undefined) {
+        this.timer = setInterval(() => this.draw(), 250);
+        this.timer.unref?.();
+      }
     }
   }
 
   /** Updates the current step: `fraction` in [0, 1] draws a bar, `detail` is shown after it. */
   update(fraction?: number, detail = ''): void {
-    if (!this.tty) return;
+    this.fraction = fraction;
+    this.detail = detail;
+    this.draw();
+  }
+
+  private draw(): void {
+    if (!this.tty || this.step === '') return;
+    const fraction = this.fraction, detail = this.detail;
     const now = performance.now();
     if (now - this.stepStart < 1000 || now - this.lastDraw < 100) return;
     this.lastDraw = now;
@@ -58,6 +76,10 @@ export class Progress {
   done(): void {
     this.clear();
     this.step = '';
+    if (this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 
   /** A message on its own line (not with --quiet). */
