@@ -96,6 +96,17 @@ export interface MlpJSON {
 type Gemm = CoreExports['gemm'];
 const DEFAULT_BATCH_ROWS = 256;
 
+/**
+ * A dense network inputDim → hidden… → Σ head sizes, with its parameters, gradient and activation
+ * buffers in WebAssembly memory (see the file header for the maths and the layout).
+ *
+ * Three levels of use: `forward(X)` / `backward(dOut)` on JS arrays; `apply(params, X)` /
+ * `vjp(dOut, gradParams)` for an optimiser that owns the parameter vector; and `forwardAt` /
+ * `backwardAt` on pointers, for kernels that consume the output in place (read `outputBuffer`) and
+ * write dOut straight into `dOutputBuffer`. Single-threaded and not re-entrant: one forward pass
+ * is remembered for the next backward pass. Results are deterministic for a given binary; the
+ * relaxed-SIMD binary fuses multiply-adds, so it agrees with the others to rounding only.
+ */
 export class Mlp {
   readonly inputDim: number;
   readonly outputDim: number;
