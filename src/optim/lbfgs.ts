@@ -95,6 +95,14 @@ export interface LbfgsOptions {
   onProgress?: (info: ProgressInfo) => void;
   /** Resume from this state (typed or JSON form); it is copied, not modified. Overrides x0's values. */
   state?: LbfgsState | LbfgsStateJSON;
+  /**
+   * A diagonal initial inverse Hessian H₀ for the two-loop recursion, in place of the scalar
+   * γI = (sᵀy/yᵀy)·I (Nocedal & Wright 2006, §7.2, eq. 7.20 and the remark on scaling): called with
+   * the vector the recursion has reached, it multiplies it in place by positive values, typically
+   * 1/(a diagonal of the Hessian at the current point, which the objective can keep from its last
+   * evaluation). With it the first trial step is 1 also when the memory is empty.
+   */
+  preconditioner?: (v: Float64Array) => void;
 }
 
 /** Result of `lbfgs`: the common result plus the final state (owned by the caller). */
@@ -189,9 +197,10 @@ function readOptions(options: LbfgsOptions | undefined) {
  * Computes the L-BFGS direction d = −H_k g by the two-loop recursion (N&W Alg. 7.4), with
  * H_k^0 = γ I, γ = s·y / y·y of the newest pair (N&W eq. 7.20). `alpha` is m-length scratch.
  */
-function twoLoop(st: LbfgsState, d: Float64Array, alpha: Float64Array): void {
+function twoLoop(st: LbfgsState, d: Float64Array, alpha: Float64Array, pre?: (v: Float64Array) => void): void {
   const { n, m, s, y, rho, g, count } = st;
   for (let i = 0; i < n; i++) d[i] = g[i];
+  if (count === 0 && pre) pre(d);
   if (count > 0) {
     let j = st.head;
     for (let k = 0; k < count; k++) {
@@ -203,12 +212,15 @@ function twoLoop(st: LbfgsState, d: Float64Array, alpha: Float64Array): void {
       alpha[j] = a;
       for (let i = 0; i < n; i++) d[i] -= a * y[off + i];
     }
-    const newest = st.head === 0 ? m - 1 : st.head - 1;
-    const off = newest * n;
-    let yy = 0;
-    for (let i = 0; i < n; i++) yy += y[off + i] * y[off + i];
-    const gamma = 1 / (rho[newest] * yy);
-    for (let i = 0; i < n; i++) d[i] *= gamma;
+    if (pre) pre(d);
+    else {
+      const newest = st.head === 0 ? m - 1 : st.head - 1;
+      const off = newest * n;
+      let yy = 0;
+      for (let i = 0; i < n; i++) yy += y[off + i] * y[off + i];
+      const gamma = 1 / (rho[newest] * yy);
+      for (let i = 0; i < n; i++) d[i] *= gamma;
+    }
     // j is now the oldest slot; walk forwards to the newest.
     for (let k = 0; k < count; k++) {
       const o2 = j * n;
@@ -300,7 +312,7 @@ export function lbfgs(fn: Objective, x0: Float64Array, options?: LbfgsOptions): 
       reason = 'maxEvaluations';
       break;
     }
-    twoLoop(st, d, alphaBuf);
+    twoLoop(st, d, alphaBuf, options?.preconditioner);
     let dphi0 = dot(st.g, d, n);
     if (!(dphi0 < 0) || !Number.isFinite(dphi0)) {
       st.count = 0;
@@ -309,7 +321,7 @@ export function lbfgs(fn: Objective, x0: Float64Array, options?: LbfgsOptions): 
       dphi0 = -dot(st.g, st.g, n);
     }
     // First trial step: 1/‖g‖₂ with an empty memory (d = −g then), 1 otherwise.
-    const alpha0 = st.count === 0 ? 1 / Math.sqrt(-dphi0) : 1;
+    const alpha0 = st.count === 0 && !(options?.preconditioner && !justReset) ? 1 / Math.sqrt(-dphi0) : 1;
     const status = ls.search(fn, st.x, st.f, d, dphi0, alpha0, Math.min(opt.maxLineSearch, opt.maxEvaluations - evals), xNew, gNew);
     evals += ls.evaluations;
     st.evaluations += ls.evaluations;

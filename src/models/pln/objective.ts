@@ -112,7 +112,17 @@ export class PlnObjective {
   private readonly P: WasmArray<'f64'> | undefined;
   private readonly pp: WasmArray<'f64'> | undefined;
   private readonly dp: WasmArray<'f64'>;
+  private readonly X2: WasmArray<'f64'>;
+  private readonly M2: WasmArray<'f64'> | undefined;
   private disposed = false;
+  /**
+   * A diagonal of the Hessian of −J at the last evaluated point (each entry > 0), for
+   * `precondition`: the exact diagonal for M and log S given the other blocks' current values
+   * (full, diag: A + ω and 2A∘S² + A∘S⁴ + 2ω∘S²; pca: (A(C∘C)) + 1 and 2(A(C∘C))∘S² + 2S², the
+   * latter without the A(C∘C∘C∘C)∘S⁴ term), Σ_i X_ia² A_ij for B, (Aᵀ(M∘M) + AᵀS²) for C, and
+   * Σ_j (C_jk/2)²·h(C_jk) for log λ — the curvature L-BFGS scales its steps with.
+   */
+  readonly hessianDiagonal: Float64Array;
   /** After each evaluation of full/diag: the profiled B (d×p) and Σ (p×p; diag: its diagonal in a p×p matrix). */
   readonly profile: { B: Float64Array; Sigma: Float64Array };
 
@@ -164,12 +174,15 @@ export class PlnObjective {
       this.P = lowRank ? undefined : ws.f64(d * n, '(XᵀX)⁻¹Xᵀ');
       this.pp = lowRank ? undefined : ws.f64(p * p, 'Σ / Σ⁻¹');
       this.dp = ws.f64(d * p, 'gradient B');
+      this.X2 = ws.f64(n * d, 'X∘X');
+      this.M2 = lowRank ? ws.f64(n * q, 'M∘M') : undefined;
     } catch (err) {
       ws.dispose();
       throw err;
     }
     this.Yw.set(o.Y);
     this.Xw.set(o.X);
+    this.X2.set(o.X.map((v) => v * v));
     if (this.Ow) this.Ow.set(o.O!);
     // Σ lnΓ(Y+1), exactly (not Stirling), with the core's lgamma.
     this.logFactorial = sumLogFactorial(this.core, this.Yw, this.L);
@@ -188,6 +201,13 @@ export class PlnObjective {
       if (lowRank) this.setC(o.fixed.C!);
     }
     this.profile = { B: new Float64Array(d * p), Sigma: new Float64Array(p * p) };
+    this.hessianDiagonal = new Float64Array(this.layout.total).fill(1);
+  }
+
+  /** Divides v by the Hessian diagonal of the last evaluation: the L-BFGS preconditioner. */
+  precondition(v: Float64Array): void {
+    const h = this.hessianDiagonal;
+    for (let i = 0; i < v.length; i++) v[i] /= h[i];
   }
 
   private setC(C: Float64Array): void {
@@ -267,15 +287,21 @@ export class PlnObjective {
       this.mm(0, 0, n, q, p, 1, this.L, p, this.Cw!, q, 0, this.G1, q);
       this.mm(0, 0, n, q, p, 1, this.H, p, this.C2!, q, 0, this.G2, q);
       const g1 = this.G1.view(), g2 = this.G2.view();
+      const hd = this.hessianDiagonal;
       for (let i = 0; i < gM.length; i++) {
         gM[i] = -(g1[i] - M[i]);
         gS[i] = -(-g2[i] * s2[i] - s2[i] + 1);
+        hd[off + i] = g2[i] + 1;
+        hd[off + Lo.M + i] = Math.max(2 * (g2[i] + 1) * s2[i], 1e-12);
       }
       if (!this.fixed) {
         // ∂B = XᵀR
         this.mm(1, 0, d, p, n, 1, this.Xw, d, this.L, p, 0, this.dp, p);
         const gB = this.dp.view();
         for (let i = 0; i < Lo.B; i++) grad[i] = -gB[i];
+        this.mm(1, 0, d, p, n, 1, this.X2, d, this.H, p, 0, this.dp, p);
+        const hB = this.dp.view();
+        for (let i = 0; i < Lo.B; i++) hd[i] = Math.max(hB[i], 1e-12);
         // ∂C = RᵀM − (AᵀS²)∘C
         this.mm(1, 0, p, q, n, 1, this.L, p, this.Mw, q, 0, this.pq!, q);
         const rm = Float64Array.from(this.pq!.view());
@@ -283,14 +309,28 @@ export class PlnObjective {
         const as2 = this.pq!.view();
         const gC = new Float64Array(p * q);
         for (let i = 0; i < p * q; i++) gC[i] = rm[i] - as2[i] * C![i];
+        // Curvature of C: Aᵀ(M∘M) + AᵀS² (as2 is still in pq until the next product).
+        const hC = Float64Array.from(as2);
+        const m2 = this.M2!.view();
+        for (let i = 0; i < M.length; i++) m2[i] = M[i] * M[i];
+        this.mm(1, 0, p, q, n, 1, this.H, p, this.M2!, q, 0, this.pq!, q);
+        const am2 = this.pq!.view();
+        for (let i = 0; i < p * q; i++) hC[i] = Math.max(hC[i] + am2[i], 1e-12);
         if (this.model === 'pca') {
-          for (let i = 0; i < Lo.C; i++) grad[Lo.B + i] = -gC[i];
+          for (let i = 0; i < Lo.C; i++) {
+            grad[Lo.B + i] = -gC[i];
+            hd[Lo.B + i] = hC[i];
+          }
         } else {
           for (let k = 0; k < q; k++) {
-            let g = 0;
-            for (let j = 0; j < p; j++) g += this.V![j * q + k] * gC[j * q + k];
+            let g = 0, h = 0;
+            for (let j = 0; j < p; j++) {
+              g += this.V![j * q + k] * gC[j * q + k];
+              h += 0.25 * C![j * q + k] ** 2 * hC[j * q + k];
+            }
             const sl = Math.exp(0.5 * theta[Lo.B + k]);
             grad[Lo.B + k] = -(0.5 * sl * g);
+            hd[Lo.B + k] = Math.max(h, 1e-12);
           }
         }
       }
@@ -327,6 +367,8 @@ export class PlnObjective {
           trace += (ev[c] * ev[c] + s2[c]) / sig[j];
           gM[c] = -(R[c] - ev[c] / sig[j]);
           gS[c] = -(-A[c] * s2[c] - s2[c] / sig[j] + 1);
+          this.hessianDiagonal[c] = A[c] + 1 / sig[j];
+          this.hessianDiagonal[n * p + c] = Math.max(2 * A[c] * s2[c] + A[c] * s2[c] * s2[c] + (2 * s2[c]) / sig[j], 1e-12);
         }
       }
       J += -0.5 * n * logDet - 0.5 * trace + 0.5 * n * p;
@@ -377,6 +419,8 @@ export class PlnObjective {
       const j = c % p;
       gM[c] = -(R[c] - es[c]);
       gS[c] = -(-A[c] * s2[c] - s2[c] * inv[j * p + j] + 1);
+      this.hessianDiagonal[c] = A[c] + inv[j * p + j];
+      this.hessianDiagonal[n * p + c] = Math.max(2 * A[c] * s2[c] + A[c] * s2[c] * s2[c] + 2 * s2[c] * inv[j * p + j], 1e-12);
     }
     if (!this.fixed) {
       this.profile.B.set(this.Bw.view());
