@@ -14,6 +14,7 @@ export * as linalg from './linalg/index.js';
 export * as optim from './optim/index.js';
 export * as fraser from './models/fraser/index.js';
 export * as pln from './models/pln/index.js';
+export * as nn from './nn/index.js';
 export * as stats from './stats/index.js';
 export * as io from './io/index.js';
 export * as plot from './plot/index.js';
