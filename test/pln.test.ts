@@ -9,6 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { init, pln, Rng, linalg, ArgumentTypeError, ShapeError } from '../src/index.js';
 import { PlnObjective } from '../src/models/pln/objective.js';
+import { endToEndObjective, encoderInput } from '../src/models/pln/amortised.js';
+import { Mlp } from '../src/nn/mlp.js';
 
 test.before(async () => {
   await init();
@@ -209,6 +211,55 @@ test('fits are deterministic, round-trip through JSON, and transform new samples
     assert.ok(Math.abs(a.bic - (a.elbo - 0.5 * a.parameters * Math.log(400))) < 1e-9 * Math.abs(a.bic));
     assert.ok(a.icl < a.bic);
   }
+});
+
+test('amortised: the end-to-end gradient (model blocks and encoder weights through the encoder) matches finite differences', () => {
+  const pr = problem(5, 12, 5, 1, 2);
+  for (const model of ['pca', 'fixed-v', 'full'] as const) {
+    const obj = new PlnObjective({ model, Y: pr.Y, X: pr.X, O: null, n: pr.n, p: pr.p, d: 1, q: pr.q, V: pr.V });
+    const q = obj.layout.latent;
+    const enc = new Mlp({ inputDim: pr.p, hidden: [4], seed: 3, heads: [{ name: 'M', size: q, activation: 'identity' }, { name: 'S', size: q, activation: 'softplus' }] });
+    try {
+      const fn = endToEndObjective(obj, enc, encoderInput(pr.Y));
+      const G = obj.layout.B + obj.layout.C + obj.layout.logLambda;
+      const x = new Float64Array(G + enc.paramCount);
+      for (let i = 0; i < G; i++) x[i] = 0.1 * pr.rng.normal();
+      x.set(enc.getParams(), G);
+      const g = new Float64Array(x.length), t = new Float64Array(x.length);
+      fn(x, g);
+      let worst = 0;
+      const h = 1e-6;
+      for (let i = 0; i < x.length; i++) {
+        const a = x.slice(), b = x.slice();
+        a[i] += h;
+        b[i] -= h;
+        const fd = (fn(a, t) - fn(b, t)) / (2 * h);
+        worst = Math.max(worst, Math.abs(fd - g[i]) / Math.max(1, Math.abs(g[i])));
+      }
+      assert.ok(worst < 1e-5, `${model}: worst relative FD error ${worst.toExponential(2)} over ${x.length} coordinates`);
+    } finally {
+      enc.dispose();
+      obj.dispose();
+    }
+  }
+});
+
+test('amortised fits: two-step and end-to-end encode new samples in one forward pass, stay close to the VGA fit, and round-trip through JSON', () => {
+  const n = 600, p = 12, q = 2;
+  const sim = seedDesign(n, p, q, 9);
+  const vga = pln.fit({ counts: sim.Y, variables: p }, { model: 'pca', rank: q });
+  for (const form of ['two-step', 'end-to-end'] as const) {
+    const f = pln.fit({ counts: sim.Y, variables: p }, { model: 'pca', rank: q, amortised: { form, maxIterations: 300, epochs: 150 } });
+    assert.ok(Number.isFinite(f.elbo) && f.amortised?.form === form);
+    // The amortisation gap: below the VGA optimum, but not far (≤ 2 % here).
+    assert.ok(f.elbo <= vga.elbo + 1e-6 * Math.abs(vga.elbo) && f.elbo > vga.elbo * 1.02, `${form}: ELBO ${f.elbo} vs VGA ${vga.elbo}`);
+    const e = f.encode(sim.Y.slice(0, 5 * p));
+    for (let i = 0; i < 5 * q; i++) assert.ok(Math.abs(e.M[i] - f.M[i]) < 1e-12 && Math.abs(e.S[i] - f.S[i]) < 1e-12, `${form}: encode reproduces the fit's M and S`);
+    const g = pln.PlnFit.fromJSON(JSON.stringify(f));
+    assert.equal(Array.from(g.encode(sim.Y.slice(0, p)).M), Array.from(e.M.slice(0, q)));
+    console.log(`  ${form}: ELBO ${f.elbo.toFixed(1)} (VGA ${vga.elbo.toFixed(1)}), relative Σ error ${relFrob(f.Sigma, sim.Sigma).toFixed(3)} (VGA ${relFrob(vga.Sigma, sim.Sigma).toFixed(3)})`);
+  }
+  assert.throws(() => vga.encode(sim.Y.slice(0, p)), /not amortised/);
 });
 
 test('bad input: typed errors naming the entry; all-zero columns are dropped with a notice', () => {

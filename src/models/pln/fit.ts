@@ -17,6 +17,8 @@ import { lbfgs } from '../../optim/index.js';
 import type { StopReason } from '../../optim/common.js';
 import type { Core } from '../../wasm/core.js';
 import { PlnObjective, type PlnFixed, type PlnModel } from './objective.js';
+import { encode, fitAmortised, type AmortisedOptions } from './amortised.js';
+import { Mlp, type MlpJSON } from '../../nn/mlp.js';
 
 export type { PlnModel } from './objective.js';
 
@@ -46,6 +48,11 @@ export interface PlnFitOptions {
   maxIterations?: number;
   /** L-BFGS memory (default 3: with the diagonal preconditioner more pairs did not cut iterations on the seed's design, and each pair costs two passes over θ per iteration). */
   memory?: number;
+  /**
+   * Amortised inference: an MLP encoder from log(1+Y) to (M, S), 'two-step' (VGA, regression,
+   * refit) or 'end-to-end' (ELBO over encoder and model jointly); or its options (amortised.ts).
+   */
+  amortised?: 'two-step' | 'end-to-end' | AmortisedOptions;
   /** Scale L-BFGS steps by the Hessian diagonal of each block (default true; false: the scalar sᵀy/yᵀy). */
   precondition?: boolean;
   seed?: number;
@@ -296,8 +303,11 @@ export class PlnFit {
   readonly notices!: readonly string[];
   /** fixed-v: V. */
   readonly V!: Float64Array | undefined;
+  /** Amortised fits: the encoder (its JSON) and how it was fitted; M and S are its outputs. */
+  readonly encoder!: MlpJSON | undefined;
+  readonly amortised!: { form: 'two-step' | 'end-to-end'; regressionLoss: number; iterations: number; converged: boolean; reason: string } | undefined;
 
-  constructor(f: Omit<PlnFit, 'transform' | 'toJSON' | 'latentMean'>) {
+  constructor(f: Omit<PlnFit, 'transform' | 'toJSON' | 'latentMean' | 'encode'>) {
     Object.assign(this, f);
     Object.freeze(this);
   }
@@ -321,6 +331,25 @@ export class PlnFit {
       }
     }
     return out;
+  }
+
+  /**
+   * Amortised fits: M and S of new samples (counts n'×(input p)) in one forward pass of the
+   * encoder, no optimisation.
+   */
+  encode(counts: Float64Array | Uint32Array, options: { core?: Core } = {}): { M: Float64Array; S: Float64Array } {
+    if (!this.encoder) throw new ArgumentValueError('this fit is not amortised (fit with amortised: "two-step" or "end-to-end")', 'encoder');
+    const pIn = this.kept.length + this.dropped.length;
+    if (counts.length % pIn !== 0) throw new ShapeError(`counts must have ${pIn} columns (the fit's input)`, 'counts');
+    const m = counts.length / pIn;
+    const Y = new Float64Array(m * this.p);
+    for (let i = 0; i < m; i++) for (let jj = 0; jj < this.p; jj++) Y[i * this.p + jj] = counts[i * pIn + this.kept[jj]];
+    const mlp = Mlp.fromJSON(this.encoder, { core: options.core });
+    try {
+      return encode(mlp, Y, m, this.rank);
+    } finally {
+      mlp.dispose();
+    }
   }
 
   /**
@@ -360,7 +389,7 @@ export class PlnFit {
       kept: enc(this.kept), dropped: enc(this.dropped), B: enc(this.B), Sigma: enc(this.Sigma), Lambda: enc(this.Lambda), C: enc(this.C),
       V: enc(this.V), M: enc(this.M), S: enc(this.S), elbo: this.elbo, bic: this.bic, icl: this.icl, parameters: this.parameters,
       iterations: this.iterations, evaluations: this.evaluations, converged: this.converged, reason: this.reason,
-      history: enc(this.history), offsets: this.offsets, notices: this.notices,
+      history: enc(this.history), offsets: this.offsets, notices: this.notices, encoder: this.encoder ?? null, amortised: this.amortised ?? null,
     };
   }
 
@@ -373,7 +402,7 @@ export class PlnFit {
       model: o.model, n: o.n, p: o.p, d: o.d, rank: o.rank, kept: Uint32Array.from(o.kept), dropped: Uint32Array.from(o.dropped),
       B: f(o.B)!, Sigma: f(o.Sigma)!, Lambda: f(o.Lambda), C: f(o.C), V: f(o.V), M: f(o.M)!, S: f(o.S)!, elbo: o.elbo, bic: o.bic, icl: o.icl,
       parameters: o.parameters, iterations: o.iterations, evaluations: o.evaluations, converged: o.converged, reason: o.reason,
-      history: f(o.history)!, offsets: o.offsets, notices: o.notices ?? [],
+      history: f(o.history)!, offsets: o.offsets, notices: o.notices ?? [], encoder: o.encoder ?? undefined, amortised: o.amortised ?? undefined,
     });
   }
 }
@@ -457,21 +486,38 @@ export function fit(data: PlnData, options: PlnFitOptions = {}): PlnFit {
       },
     });
     if (r.reason === 'nonfinite') throw new PlnFitError('the ELBO became non-finite at every point tried from the start (check the offsets and covariates scale)');
-    // Final evaluation at the optimum, for the profiles (full, diag) and a consistent state.
-    const g = new Float64Array(obj.layout.total);
-    const f = obj.evaluate(r.x, g);
     const Lo = obj.layout;
     const off = Lo.B + Lo.C + Lo.logLambda;
-    const M = r.x.slice(off, off + Lo.M);
-    const S = r.x.slice(off + Lo.M).map(Math.exp);
+    let xFinal = r.x;
+    let encoder: MlpJSON | undefined;
+    let amortised: PlnFit['amortised'];
+    if (options.amortised) {
+      const ao: AmortisedOptions = typeof options.amortised === 'string' ? { form: options.amortised } : options.amortised;
+      const a = fitAmortised(obj, pr.Y, r.x, { seed: options.seed, core: options.core, ...ao });
+      try {
+        encoder = a.encoder.toJSON();
+      } finally {
+        a.encoder.dispose();
+      }
+      xFinal = new Float64Array(r.x.length);
+      xFinal.set(a.globals, 0);
+      xFinal.set(a.M, off);
+      xFinal.set(a.S.map(Math.log), off + Lo.M);
+      amortised = { form: ao.form, regressionLoss: a.regressionLoss, iterations: a.iterations, converged: a.converged, reason: a.reason };
+    }
+    // Final evaluation at the optimum, for the profiles (full, diag) and a consistent state.
+    const g = new Float64Array(obj.layout.total);
+    const f = obj.evaluate(xFinal, g);
+    const M = xFinal.slice(off, off + Lo.M);
+    const S = xFinal.slice(off + Lo.M).map(Math.exp);
     let B: Float64Array, Sigma: Float64Array, C: Float64Array | undefined, Lambda: Float64Array | undefined;
     if (model === 'full' || model === 'diag') {
       B = obj.profile.B.slice();
       Sigma = obj.profile.Sigma.slice();
     } else {
-      B = r.x.slice(0, Lo.B);
+      B = xFinal.slice(0, Lo.B);
       if (model === 'pca') {
-        C = r.x.slice(Lo.B, Lo.B + Lo.C);
+        C = xFinal.slice(Lo.B, Lo.B + Lo.C);
         Sigma = new Float64Array(p * p);
         for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) {
           let s = 0;
@@ -479,7 +525,7 @@ export function fit(data: PlnData, options: PlnFitOptions = {}): PlnFit {
           Sigma[a * p + b] = s;
         }
       } else {
-        Lambda = r.x.slice(Lo.B, Lo.B + q).map(Math.exp);
+        Lambda = xFinal.slice(Lo.B, Lo.B + q).map(Math.exp);
         Sigma = new Float64Array(p * p);
         for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) {
           let s = 0;
@@ -496,7 +542,7 @@ export function fit(data: PlnData, options: PlnFitOptions = {}): PlnFit {
     return new PlnFit({
       model, n, p, d, rank: q, kept: pr.kept, dropped: pr.dropped, B, Sigma, Lambda, C, V, M, S, elbo, bic, icl: bic - entropy, parameters: k,
       iterations: r.iterations, evaluations: r.evaluations, converged: r.converged, reason: r.reason, history: Float64Array.from(history),
-      offsets: pr.offsets, notices,
+      offsets: pr.offsets, notices, encoder, amortised,
     });
   } finally {
     obj.dispose();
