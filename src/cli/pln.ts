@@ -29,6 +29,8 @@ Model:
   --model M        full (default; Σ free), diag, pca (Σ = CCᵀ of rank q) or fixed-v (Σ = VΛVᵀ, V given)
   --rank q         pca: the rank; --ranks 2,4,8 fits each and keeps the best BIC
   --ftol X         relative ELBO change that stops the fit (default 1e-8)
+  --amortised F    also fit an encoder from log(1+Y) to (M, S): two-step (VGA, regression, refit) or
+                   end-to-end (ELBO over encoder and model); saved in encoder.json
 
 Outputs in DIR: B.tsv (d × variables), Sigma.tsv, M.tsv and S.tsv (variational means and sds:
 latent positions for pca and fixed-v), C.tsv (pca) or Lambda.tsv (fixed-v), summary.json (exact
@@ -81,7 +83,10 @@ export async function plnCommand(args: string[]): Promise<void> {
   const { values: v } = parseOptions(args, {
     counts: { type: 'string' }, covariates: { type: 'string' }, offsets: { type: 'string' }, eigvecs: { type: 'string' }, model: { type: 'string' },
     rank: { type: 'string' }, ranks: { type: 'string' }, ftol: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' },
+    amortised: { type: 'string' },
   });
+  const amortisedRaw = stringValue(v, 'amortised');
+  const amortised = amortisedRaw === undefined ? undefined : choiceValue(v, 'amortised', ['two-step', 'end-to-end'] as const, 'two-step');
   const countsFile = stringValue(v, 'counts');
   if (!countsFile) throw new ArgumentValueError('--counts F is required (samples × variables)', 'counts');
   const out = stringValue(v, 'out');
@@ -134,7 +139,7 @@ export async function plnCommand(args: string[]): Promise<void> {
     f = r.bestBic;
     rankTable = r.fits.map((x) => ({ rank: x.rank, elbo: x.elbo, bic: x.bic, icl: x.icl }));
   } else {
-    f = plnFit(data, { model, rank: model === 'pca' ? intValue(v, 'rank', 0, 1) || undefined : undefined, V, ftol, onProgress });
+    f = plnFit(data, { model, rank: model === 'pca' ? intValue(v, 'rank', 0, 1) || undefined : undefined, V, ftol, onProgress, amortised });
   }
   progress.done();
   const seconds = (performance.now() - t0) / 1000;
@@ -153,6 +158,7 @@ export async function plnCommand(args: string[]): Promise<void> {
   await w('S.tsv', tsv(C.rows, lat, f.S));
   if (f.C) await w('C.tsv', tsv(vars, lat, f.C));
   if (f.Lambda) await w('Lambda.tsv', tsv(lat, ['lambda'], f.Lambda));
+  if (f.encoder) await w('encoder.json', JSON.stringify(f.encoder) + '\n');
   await w('plots/elbo.svg', plot.loss([{ name: model, values: f.history }], { title: `PLN ${model}: ELBO per iteration`, yLabel: 'ELBO' }));
   if (f.rank >= 2) {
     const q = f.rank;
@@ -162,7 +168,7 @@ export async function plnCommand(args: string[]): Promise<void> {
     tool: 'latentwasm pln', counts: C.file, n, p, variablesDropped: Array.from(f.dropped, (j) => C.columns[j]), model, rank: f.rank,
     elbo: f.elbo, elboNote: 'exact: Σ lnΓ(Y+1), not Stirling', bic: f.bic, icl: f.icl, criteriaSign: 'larger is better: BIC = ELBO − ½·k·ln n, ICL = BIC − entropy(q)',
     parameters: f.parameters, iterations: f.iterations, evaluations: f.evaluations, converged: f.converged, reason: f.reason, ftol, seconds,
-    ranks: rankTable ?? null, notices: f.notices, files,
+    ranks: rankTable ?? null, amortised: f.amortised ?? null, notices: f.notices, files,
   };
   await w('summary.json', JSON.stringify(summary, null, 1) + '\n');
   process.stdout.write(`${n} samples × ${f.p} variables, ${model}${model === 'pca' || model === 'fixed-v' ? ` rank ${f.rank}` : ''}: ELBO ${f.elbo.toFixed(3)}, BIC ${f.bic.toFixed(3)}, ICL ${f.icl.toFixed(3)}; ${f.iterations} iterations, ${f.evaluations} evaluations, ${f.converged ? 'converged' : 'NOT converged'} (${f.reason}) in ${seconds.toFixed(2)} s\nwrote ${out}/: ${files.join(', ')}\n`);
