@@ -145,6 +145,11 @@ test('simulate pln → pln: the seed\'s design in, parameters, summary and plots
     const fv = cli('pln', '--counts', join(dir, 'sim', 'counts.tsv'), '--model', 'fixed-v', '--eigvecs', join(dir, 'sim', 'eigvecs.tsv'), '--out', join(dir, 'fv'), '--quiet');
     assert.is(fv.status, 0, fv.stderr);
     assert.ok(existsSync(join(dir, 'fv', 'Lambda.tsv')));
+    const st = cli('pln', 'study', '--n', '300', '--p', '10', '--q', '2', '--replicates', '1', '--methods', 'full,pca,fixed-v', '--out', join(dir, 'study'), '--quiet');
+    assert.is(st.status, 0, st.stderr);
+    const rows = readFileSync(join(dir, 'study', 'study.tsv'), 'utf8').trim().split('\n');
+    assert.is(rows.length, 1 + 3, 'a row per method');
+    assert.ok(existsSync(join(dir, 'study', 'plots', 'sigma_error.svg')));
     const bad = join(dir, 'bad.tsv');
     writeFileSync(bad, 'id\ta\tb\ns1\t1\t2\ns2\t3\tx\n');
     const r = cli('pln', '--counts', bad, '--out', join(dir, 'o'));

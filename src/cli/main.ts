@@ -14,7 +14,7 @@ import type { ResultRow } from '../models/fraser/results.js';
 import { choiceValue, intValue, numberValue, parseOptions, stringValue, type OptionSpecs } from './args.js';
 import { featureId, runFraser, runPredict, SPLICE_METRICS, type CountSource } from './fraserRun.js';
 import { Progress } from './progress.js';
-import { PLN_HELP, plnCommand, SIMULATE_PLN_HELP, simulatePlnCommand } from './pln.js';
+import { PLN_HELP, PLN_STUDY_HELP, plnCommand, SIMULATE_PLN_HELP, simulatePlnCommand } from './pln.js';
 
 const VERSION = '0.1.0';
 
@@ -267,7 +267,7 @@ async function demoCommand(args: string[]): Promise<void> {
 const COMMANDS: Record<string, { help: string; run: (args: string[]) => Promise<void> }> = {
   fraser: { help: FRASER_HELP, run: fraserCommand },
   simulate: { help: SIMULATE_HELP, run: simulateCommand },
-  pln: { help: PLN_HELP, run: plnCommand },
+  pln: { help: `${PLN_HELP}\n${PLN_STUDY_HELP}`, run: plnCommand },
   demo: { help: DEMO_HELP, run: demoCommand },
   info: {
     help: `Usage: latentwasm info [--simd auto|baseline|relaxed|scalar]

@@ -9,6 +9,7 @@ import { readNumericTable, type NumericTable } from '../io/numeric.js';
 import { writeFileAtomic } from '../io/node.js';
 import { fit as plnFit, selectRank, type PlnFit, type PlnModel } from '../models/pln/fit.js';
 import { simulatePln } from '../simulate/pln.js';
+import { plnStudy, STUDY_COLUMNS, STUDY_METHODS, type StudyRow } from '../models/pln/study.js';
 import * as plot from '../plot/index.js';
 import { choiceValue, intValue, numberValue, parseOptions, stringValue } from './args.js';
 import { Progress } from './progress.js';
@@ -79,7 +80,7 @@ function alignRows(t: NumericTable, names: string[], what: string): Float64Array
 }
 
 export async function plnCommand(args: string[]): Promise<void> {
-  if (args[0] === 'study') throw new ArgumentValueError('latentwasm pln study is not built yet (see the README); fit one data set with latentwasm pln --counts F', 'study');
+  if (args[0] === 'study') return studyCommand(args.slice(1));
   const { values: v } = parseOptions(args, {
     counts: { type: 'string' }, covariates: { type: 'string' }, offsets: { type: 'string' }, eigvecs: { type: 'string' }, model: { type: 'string' },
     rank: { type: 'string' }, ranks: { type: 'string' }, ftol: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' },
@@ -211,4 +212,69 @@ export async function simulatePlnCommand(args: string[]): Promise<void> {
   if (sim.O) files.push(['offsets.tsv', tsv(samples, vars, sim.O)]);
   for (const [name, lines] of files) await writeFileAtomic(join(out, name), chunks(lines));
   process.stdout.write(`wrote ${files.map(([f]) => join(out, f)).join(', ')}\n`);
+}
+
+export const PLN_STUDY_HELP = `Usage: latentwasm pln study --out DIR [--n 1000,5000] [--p 50] [--q 5] [--replicates 3] [--rho 0.5]
+                           [--methods full,pca,fixed-v,amortised] [--seed S] [--quiet]
+
+The seed's simulation study of the variational estimator's bias: for each n, p, q and replicate,
+simulate from the seed's design (Σ = AR1(ρ) truncated to rank q) and fit it four ways (full VGA,
+pca with the true rank, fixed-v with the true V, amortised two-step pca); write every fit's bias
+and RMSE of B and Σ and relative Σ error to study.tsv, their means over replicates to
+study_summary.tsv, and plots/sigma_error.svg and plots/b_rmse.svg (error against n, per method).
+`;
+
+function listValue(v: Record<string, unknown>, name: string, fallback: number[]): number[] {
+  const raw = stringValue(v, name);
+  if (raw === undefined) return fallback;
+  const list = raw.split(',').map(Number);
+  if (list.some((x) => !Number.isInteger(x) || x < 1)) throw new ArgumentValueError(`--${name} must be a comma-separated list of positive integers, got '${raw}'`, name);
+  return list;
+}
+
+async function studyCommand(args: string[]): Promise<void> {
+  const { values: v } = parseOptions(args, {
+    out: { type: 'string' }, n: { type: 'string' }, p: { type: 'string' }, q: { type: 'string' }, replicates: { type: 'string' },
+    rho: { type: 'string' }, methods: { type: 'string' }, seed: { type: 'string' }, quiet: { type: 'boolean' },
+  });
+  const out = stringValue(v, 'out');
+  if (!out) throw new ArgumentValueError('--out DIR is required', 'out');
+  const methodsRaw = stringValue(v, 'methods');
+  const methods = methodsRaw ? methodsRaw.split(',') : [...STUDY_METHODS];
+  for (const m of methods) if (!STUDY_METHODS.includes(m as never)) throw new ArgumentValueError(`--methods: '${m}' is not one of ${STUDY_METHODS.join(', ')}`, 'methods');
+  const progress = new Progress({ quiet: v.quiet === true });
+  const { init } = await import('../wasm/core.js');
+  await init();
+  const rows = plnStudy({
+    n: listValue(v, 'n', [1000, 5000]), p: listValue(v, 'p', [50]), q: listValue(v, 'q', [5]), replicates: intValue(v, 'replicates', 3, 1),
+    rho: numberValue(v, 'rho', 0.5, -0.999, 0.999), seed: intValue(v, 'seed', 1, 0), methods: methods as StudyRow['method'][],
+    onProgress: (done, total, r) => {
+      progress.start('pln study');
+      progress.update(done / total, `n=${r.n} p=${r.p} q=${r.q} #${r.replicate} ${r.method}: Σ error ${r.sigmaRelErr.toFixed(3)}`);
+    },
+  });
+  progress.done();
+  await mkdir(join(out, 'plots'), { recursive: true });
+  const fmt = (x: unknown) => (typeof x === 'number' ? String(x) : String(x));
+  await writeFileAtomic(join(out, 'study.tsv'), [STUDY_COLUMNS.join('\t') + '\n' + rows.map((r) => STUDY_COLUMNS.map((c) => fmt(r[c])).join('\t')).join('\n') + '\n']);
+  // Means over replicates.
+  const groups = new Map<string, StudyRow[]>();
+  for (const r of rows) {
+    const k = `${r.n}\t${r.p}\t${r.q}\t${r.method}`;
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const mean = (rs: StudyRow[], c: keyof StudyRow) => rs.reduce((a, r) => a + (r[c] as number), 0) / rs.length;
+  const sumCols = ['bBias', 'bRmse', 'sigmaBias', 'sigmaRmse', 'sigmaRelErr', 'seconds'] as const;
+  const lines = ['n\tp\tq\tmethod\treplicates\t' + sumCols.join('\t')];
+  for (const [k, rs] of groups) lines.push(`${k}\t${rs.length}\t${sumCols.map((c) => mean(rs, c).toPrecision(6)).join('\t')}`);
+  await writeFileAtomic(join(out, 'study_summary.tsv'), [lines.join('\n') + '\n']);
+  const series = [...groups.entries()].map(([k, rs]) => ({ k: k.split('\t'), rs }));
+  for (const [file, col, label] of [['sigma_error.svg', 'sigmaRelErr', 'relative Σ error'], ['b_rmse.svg', 'bRmse', 'RMSE of B']] as const) {
+    const svg = plot.scatter(
+      { x: series.map((s) => Math.log10(Number(s.k[0]))), y: series.map((s) => mean(s.rs, col)), groups: series.map((s) => `${s.k[3]} (p=${s.k[1]}, q=${s.k[2]})`) },
+      { title: `PLN study: ${label} by method`, subtitle: 'mean over replicates; the seed\'s design, AR1(ρ) truncated to rank q', xLabel: 'log10 n', yLabel: label },
+    );
+    await writeFileAtomic(join(out, 'plots', file), [svg]);
+  }
+  process.stdout.write(lines.join('\n') + `\nwrote ${join(out, 'study.tsv')}, ${join(out, 'study_summary.tsv')}, ${join(out, 'plots')}/sigma_error.svg, b_rmse.svg\n`);
 }

@@ -11,3 +11,5 @@ export { fit, selectRank, PlnFit, PlnInputError, PlnFitError } from './fit.js';
 export type { PlnData, PlnFitOptions, PlnModel } from './fit.js';
 export { PlnObjective } from './objective.js';
 export type { PlnObjectiveOptions, PlnFixed, PlnLayout } from './objective.js';
+export { plnStudy as study, STUDY_METHODS, STUDY_COLUMNS } from './study.js';
+export type { StudyOptions, StudyRow, StudyMethod } from './study.js';
