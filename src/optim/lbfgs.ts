@@ -96,11 +96,12 @@ export interface LbfgsOptions {
   /** Resume from this state (typed or JSON form); it is copied, not modified. Overrides x0's values. */
   state?: LbfgsState | LbfgsStateJSON;
   /**
-   * A diagonal initial inverse Hessian H₀ for the two-loop recursion, in place of the scalar
-   * γI = (sᵀy/yᵀy)·I (Nocedal & Wright 2006, §7.2, eq. 7.20 and the remark on scaling): called with
-   * the vector the recursion has reached, it multiplies it in place by positive values, typically
-   * 1/(a diagonal of the Hessian at the current point, which the objective can keep from its last
-   * evaluation). With it the first trial step is 1 also when the memory is empty.
+   * A diagonal preconditioner D for the two-loop recursion: H₀ = γ·D in place of γ·I, with
+   * γ = sᵀy / yᵀDy from the newest pair (Nocedal & Wright 2006, §7.2, eq. 7.20 and the remark on
+   * scaling; Gilbert & Lemaréchal 1989 for diagonal scalings). Called with a vector, it multiplies
+   * it in place by positive values, typically 1/(a diagonal of the Hessian at the current point,
+   * which the objective can keep from its last evaluation). With it the first trial step is 1 also
+   * when the memory is empty (then H₀ = D).
    */
   preconditioner?: (v: Float64Array) => void;
 }
@@ -197,6 +198,12 @@ function readOptions(options: LbfgsOptions | undefined) {
  * Computes the L-BFGS direction d = −H_k g by the two-loop recursion (N&W Alg. 7.4), with
  * H_k^0 = γ I, γ = s·y / y·y of the newest pair (N&W eq. 7.20). `alpha` is m-length scratch.
  */
+let scratch = new Float64Array(0);
+function scratchFor(n: number): Float64Array {
+  if (scratch.length < n) scratch = new Float64Array(n);
+  return scratch.subarray(0, n);
+}
+
 function twoLoop(st: LbfgsState, d: Float64Array, alpha: Float64Array, pre?: (v: Float64Array) => void): void {
   const { n, m, s, y, rho, g, count } = st;
   for (let i = 0; i < n; i++) d[i] = g[i];
@@ -212,8 +219,20 @@ function twoLoop(st: LbfgsState, d: Float64Array, alpha: Float64Array, pre?: (v:
       alpha[j] = a;
       for (let i = 0; i < n; i++) d[i] -= a * y[off + i];
     }
-    if (pre) pre(d);
-    else {
+    if (pre) {
+      // H₀ = γ·D with γ = sᵀy / yᵀDy from the newest pair (D the preconditioner): the diagonal
+      // keeps the relative scales, γ the overall curvature along the latest step.
+      const newest = st.head === 0 ? m - 1 : st.head - 1;
+      const off = newest * n;
+      const t = scratchFor(n);
+      for (let i = 0; i < n; i++) t[i] = y[off + i];
+      pre(t);
+      let yDy = 0;
+      for (let i = 0; i < n; i++) yDy += y[off + i] * t[i];
+      pre(d);
+      const gamma = yDy > 0 ? 1 / (rho[newest] * yDy) : 1;
+      for (let i = 0; i < n; i++) d[i] *= gamma;
+    } else {
       const newest = st.head === 0 ? m - 1 : st.head - 1;
       const off = newest * n;
       let yy = 0;
