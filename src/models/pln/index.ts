@@ -13,3 +13,5 @@ export { PlnObjective } from './objective.js';
 export type { PlnObjectiveOptions, PlnFixed, PlnLayout } from './objective.js';
 export { plnStudy as study, STUDY_METHODS, STUDY_COLUMNS } from './study.js';
 export type { StudyOptions, StudyRow, StudyMethod } from './study.js';
+export { simulatePln as simulate } from '../../simulate/pln.js';
+export type { PlnSimulation, PlnSimulationOptions, PlnTruth } from '../../simulate/pln.js';
