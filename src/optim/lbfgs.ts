@@ -96,14 +96,14 @@ export interface LbfgsOptions {
   /** Resume from this state (typed or JSON form); it is copied, not modified. Overrides x0's values. */
   state?: LbfgsState | LbfgsStateJSON;
   /**
-   * A diagonal preconditioner D for the two-loop recursion: H₀ = γ·D in place of γ·I, with
-   * γ = sᵀy / yᵀDy from the newest pair (Nocedal & Wright 2006, §7.2, eq. 7.20 and the remark on
-   * scaling; Gilbert & Lemaréchal 1989 for diagonal scalings). Called with a vector, it multiplies
-   * it in place by positive values, typically 1/(a diagonal of the Hessian at the current point,
-   * which the objective can keep from its last evaluation). With it the first trial step is 1 also
-   * when the memory is empty (then H₀ = D).
+   * A diagonal preconditioner: returns D (length n, positive entries), read during the recursion
+   * of each iteration. H₀ = γ·D in place of γ·I, with γ = sᵀy / yᵀDy from the newest pair
+   * (Nocedal & Wright 2006, §7.2, eq. 7.20 and the remark on scaling; Gilbert & Lemaréchal 1989 for
+   * diagonal scalings); D is typically 1/(a diagonal of the Hessian at the current point, which the
+   * objective can keep from its last evaluation). With it the first trial step is 1 also when the
+   * memory is empty (then H₀ = D).
    */
-  preconditioner?: (v: Float64Array) => void;
+  preconditioner?: () => Float64Array;
 }
 
 /** Result of `lbfgs`: the common result plus the final state (owned by the caller). */
@@ -195,63 +195,82 @@ function readOptions(options: LbfgsOptions | undefined) {
 }
 
 /**
- * Computes the L-BFGS direction d = −H_k g by the two-loop recursion (N&W Alg. 7.4), with
- * H_k^0 = γ I, γ = s·y / y·y of the newest pair (N&W eq. 7.20). `alpha` is m-length scratch.
+ * d = −H·g by the two-loop recursion (N&W Alg. 7.4) with H₀ = γ·D (D the preconditioner's
+ * diagonal, or I): γ = sᵀy / yᵀDy of the newest pair. The passes are fused so that each of the
+ * 2·count + 1 sweeps over the vectors does one update and the next dot product (each sweep both
+ * reads and writes d once): the recursion's cost is memory traffic.
  */
-let scratch = new Float64Array(0);
-function scratchFor(n: number): Float64Array {
-  if (scratch.length < n) scratch = new Float64Array(n);
-  return scratch.subarray(0, n);
-}
-
-function twoLoop(st: LbfgsState, d: Float64Array, alpha: Float64Array, pre?: (v: Float64Array) => void): void {
+function twoLoop(st: LbfgsState, d: Float64Array, alpha: Float64Array, D?: Float64Array): void {
   const { n, m, s, y, rho, g, count } = st;
-  for (let i = 0; i < n; i++) d[i] = g[i];
-  if (count === 0 && pre) pre(d);
-  if (count > 0) {
-    let j = st.head;
-    for (let k = 0; k < count; k++) {
-      j = j === 0 ? m - 1 : j - 1;
-      const off = j * n;
-      let a = 0;
-      for (let i = 0; i < n; i++) a += s[off + i] * d[i];
-      a *= rho[j];
-      alpha[j] = a;
-      for (let i = 0; i < n; i++) d[i] -= a * y[off + i];
-    }
-    if (pre) {
-      // H₀ = γ·D with γ = sᵀy / yᵀDy from the newest pair (D the preconditioner): the diagonal
-      // keeps the relative scales, γ the overall curvature along the latest step.
-      const newest = st.head === 0 ? m - 1 : st.head - 1;
-      const off = newest * n;
-      const t = scratchFor(n);
-      for (let i = 0; i < n; i++) t[i] = y[off + i];
-      pre(t);
-      let yDy = 0;
-      for (let i = 0; i < n; i++) yDy += y[off + i] * t[i];
-      pre(d);
-      const gamma = yDy > 0 ? 1 / (rho[newest] * yDy) : 1;
-      for (let i = 0; i < n; i++) d[i] *= gamma;
-    } else {
-      const newest = st.head === 0 ? m - 1 : st.head - 1;
-      const off = newest * n;
-      let yy = 0;
-      for (let i = 0; i < n; i++) yy += y[off + i] * y[off + i];
-      const gamma = 1 / (rho[newest] * yy);
-      for (let i = 0; i < n; i++) d[i] *= gamma;
-    }
-    // j is now the oldest slot; walk forwards to the newest.
-    for (let k = 0; k < count; k++) {
-      const o2 = j * n;
-      let b = 0;
-      for (let i = 0; i < n; i++) b += y[o2 + i] * d[i];
-      b *= rho[j];
-      const c = alpha[j] - b;
-      for (let i = 0; i < n; i++) d[i] += c * s[o2 + i];
-      j = j === m - 1 ? 0 : j + 1;
+  if (count === 0) {
+    if (D) for (let i = 0; i < n; i++) d[i] = -D[i] * g[i];
+    else for (let i = 0; i < n; i++) d[i] = -g[i];
+    return;
+  }
+  // Slots from the newest back.
+  const slots: number[] = [];
+  let j = st.head;
+  for (let k = 0; k < count; k++) {
+    j = j === 0 ? m - 1 : j - 1;
+    slots.push(j);
+  }
+  const newest = slots[0];
+  const oy = newest * n;
+  // Sweep 0: d = g, the first dot sᵀd and the scaling's yᵀDy.
+  let dotNext = 0, yDy = 0;
+  {
+    const os = slots[0] * n;
+    for (let i = 0; i < n; i++) {
+      const gi = g[i];
+      d[i] = gi;
+      dotNext += s[os + i] * gi;
+      const yi = y[oy + i];
+      yDy += D ? yi * yi * D[i] : yi * yi;
     }
   }
-  for (let i = 0; i < n; i++) d[i] = -d[i];
+  const gamma = yDy > 0 ? 1 / (rho[newest] * yDy) : 1;
+  // First loop, newest to oldest: d −= a_k y_k, with the next sᵀd (or, after the oldest, the
+  // scaling d ← γD·d and the second loop's first yᵀd) in the same sweep.
+  for (let k = 0; k < count; k++) {
+    const jk = slots[k];
+    const a = rho[jk] * dotNext;
+    alpha[jk] = a;
+    const oyk = jk * n;
+    dotNext = 0;
+    if (k + 1 < count) {
+      const os = slots[k + 1] * n;
+      for (let i = 0; i < n; i++) {
+        const v = d[i] - a * y[oyk + i];
+        d[i] = v;
+        dotNext += s[os + i] * v;
+      }
+    } else {
+      // slots[k] is the oldest: the second loop starts with it.
+      for (let i = 0; i < n; i++) {
+        const v = (d[i] - a * y[oyk + i]) * (D ? gamma * D[i] : gamma);
+        d[i] = v;
+        dotNext += y[oyk + i] * v;
+      }
+    }
+  }
+  // Second loop, oldest to newest: d += (α_k − ρ_k yᵀd) s_k, with the next yᵀd in the same sweep;
+  // the last sweep also negates d.
+  for (let k = count - 1; k >= 0; k--) {
+    const jk = slots[k];
+    const c = alpha[jk] - rho[jk] * dotNext;
+    const os = jk * n;
+    dotNext = 0;
+    if (k > 0) {
+      const oyn = slots[k - 1] * n;
+      for (let i = 0; i < n; i++) {
+        const v = d[i] + c * s[os + i];
+        d[i] = v;
+        dotNext += y[oyn + i] * v;
+      }
+    } else {
+      for (let i = 0; i < n; i++) d[i] = -(d[i] + c * s[os + i]);
+    }
+  }
 }
 
 /**
@@ -331,7 +350,7 @@ export function lbfgs(fn: Objective, x0: Float64Array, options?: LbfgsOptions): 
       reason = 'maxEvaluations';
       break;
     }
-    twoLoop(st, d, alphaBuf, options?.preconditioner);
+    twoLoop(st, d, alphaBuf, options?.preconditioner?.());
     let dphi0 = dot(st.g, d, n);
     if (!(dphi0 < 0) || !Number.isFinite(dphi0)) {
       st.count = 0;

@@ -373,7 +373,7 @@ export class PlnFit {
       // Start: M = 0 (pca, fixed-v) or log(1+Y) − O (full, diag); S = 0.1.
       if (!lowRank) for (let c = 0; c < pr.n * pr.p; c++) x0[c] = Math.log1p(pr.Y[c]) - (pr.O ? pr.O[c] : 0);
       x0.fill(Math.log(0.1), pr.n * q);
-      const r = lbfgs((x, g) => obj.evaluate(x, g), x0, { ftol: options.ftol ?? 1e-8, maxIterations: options.maxIterations ?? 20000, preconditioner: (v) => obj.precondition(v) });
+      const r = lbfgs((x, g) => obj.evaluate(x, g), x0, { ftol: options.ftol ?? 1e-8, maxIterations: options.maxIterations ?? 20000, preconditioner: () => obj.inverseHessianDiagonal() });
       const M = r.x.slice(0, pr.n * q);
       const S = r.x.slice(pr.n * q).map(Math.exp);
       return { M, S, elbo: -r.f, iterations: r.iterations, converged: r.converged };
@@ -479,7 +479,7 @@ export function fit(data: PlnData, options: PlnFitOptions = {}): PlnFit {
     const r = lbfgs((x, g) => obj.evaluate(x, g), x0, {
       ftol: options.ftol ?? 1e-8, gtol: options.gtol ?? 1e-6, maxIterations: options.maxIterations ?? 20000, m: options.memory ?? 3,
       signal: options.signal,
-      preconditioner: options.precondition === false ? undefined : (v) => obj.precondition(v),
+      preconditioner: options.precondition === false ? undefined : () => obj.inverseHessianDiagonal(),
       onProgress: (info) => {
         history.push(-info.f);
         options.onProgress?.({ iteration: info.iteration, elbo: -info.f, gradNorm: info.gradNorm, evaluations: info.evaluations });

@@ -93,6 +93,7 @@ export class PlnObjective {
   private readonly ws: Workspace;
   private readonly cells: CellsKernel;
   private readonly gemm: CoreExports['gemm'];
+  private readonly expArray: CoreExports['expArray'];
   private readonly gemmWork: number;
   private readonly fixed?: PlnFixed;
   private readonly V?: Float64Array;
@@ -123,6 +124,7 @@ export class PlnObjective {
    * Σ_j (C_jk/2)²·h(C_jk) for log λ — the curvature L-BFGS scales its steps with.
    */
   readonly hessianDiagonal: Float64Array;
+  private invDiag: Float64Array | undefined;
   /** After each evaluation of full/diag: the profiled B (d×p) and Σ (p×p; diag: its diagonal in a p×p matrix). */
   readonly profile: { B: Float64Array; Sigma: Float64Array };
 
@@ -154,6 +156,7 @@ export class PlnObjective {
     const s = o.scalar ? 'Scalar' : '';
     this.cells = e[`plnCells${s}` as 'plnCells'];
     this.gemm = e[`gemm${s}` as 'gemm'];
+    this.expArray = e[`expArray${s}` as 'expArray'];
     if (typeof this.cells !== 'function') throw new ArgumentValueError('this WebAssembly core has no PLN kernels (rebuild it)', 'core');
     this.gemmWork = gemmWorkspace(this.core);
     const ws = (this.ws = new Workspace(this.core));
@@ -204,10 +207,12 @@ export class PlnObjective {
     this.hessianDiagonal = new Float64Array(this.layout.total).fill(1);
   }
 
-  /** Divides v by the Hessian diagonal of the last evaluation: the L-BFGS preconditioner. */
-  precondition(v: Float64Array): void {
+  /** 1/(the Hessian diagonal of the last evaluation): the L-BFGS preconditioner's D. */
+  inverseHessianDiagonal(): Float64Array {
     const h = this.hessianDiagonal;
-    for (let i = 0; i < v.length; i++) v[i] /= h[i];
+    const D = (this.invDiag ??= new Float64Array(h.length));
+    for (let i = 0; i < h.length; i++) D[i] = 1 / h[i];
+    return D;
   }
 
   private setC(C: Float64Array): void {
@@ -247,9 +252,10 @@ export class PlnObjective {
     const s2 = this.S2.view();
     let sumLogS = 0;
     for (let i = 0; i < s2.length; i++) {
-      s2[i] = Math.exp(2 * logS[i]);
+      s2[i] = 2 * logS[i];
       sumLogS += logS[i];
     }
+    this.expArray(this.S2.ptr, this.S2.ptr, s2.length); // S² = exp(2 log S), SIMD
     let C: Float64Array | undefined;
     if (lowRank) {
       if (!this.fixed) {
@@ -269,6 +275,7 @@ export class PlnObjective {
         for (let i = 0; i < L.length; i++) L[i] = O[i] + M[i];
       } else L.set(M);
       for (let i = 0; i < H.length; i++) H[i] = 0.5 * s2[i];
+      // (the kernel reads H as given: ½S²)
     }
     const data = this.cells(n * p, this.Yw.ptr, this.L.ptr, this.H.ptr, this.L.ptr, this.H.ptr);
     if (!Number.isFinite(data)) {
@@ -415,12 +422,20 @@ export class PlnObjective {
     this.pp!.set(inv);
     this.mm(0, 0, n, p, p, 1, E, p, this.pp!, p, 0, this.G2, p);
     const es = this.G2.view();
-    for (let c = 0; c < n * p; c++) {
-      const j = c % p;
-      gM[c] = -(R[c] - es[c]);
-      gS[c] = -(-A[c] * s2[c] - s2[c] * inv[j * p + j] + 1);
-      this.hessianDiagonal[c] = A[c] + inv[j * p + j];
-      this.hessianDiagonal[n * p + c] = Math.max(2 * A[c] * s2[c] + A[c] * s2[c] * s2[c] + 2 * s2[c] * inv[j * p + j], 1e-12);
+    const omega = new Float64Array(p);
+    for (let j = 0; j < p; j++) omega[j] = inv[j * p + j];
+    const hd = this.hessianDiagonal;
+    const np = n * p;
+    for (let i = 0, c = 0; i < n; i++) {
+      for (let j = 0; j < p; j++, c++) {
+        const a = A[c], v = s2[c], w = omega[j];
+        const av = a * v;
+        gM[c] = es[c] - R[c];
+        gS[c] = av + v * w - 1;
+        hd[c] = a + w;
+        const h = 2 * av + av * v + 2 * v * w;
+        hd[np + c] = h > 1e-12 ? h : 1e-12;
+      }
     }
     if (!this.fixed) {
       this.profile.B.set(this.Bw.view());
