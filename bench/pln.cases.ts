@@ -74,7 +74,7 @@ export async function cases(): Promise<BenchCase[]> {
   const rec = child(['fit', dataset(10000, 100, 10), 'pca', '10']);
   if (rec) {
     out.push({
-      group: 'PLN recovery, pca (n=10000, p=100, q=10): relative Σ error ≤ 0.12, intercept RMSE ≤ 0.02', work: 1, unit: 'calls', external: once(rec.seconds),
+      group: 'PLN fit, recovery with pca (n=10000, p=100, q=10): relative Σ error ≤ 0.12, intercept RMSE ≤ 0.02', work: 1, unit: 'calls', external: once(rec.seconds),
       name: `latentwasm: Σ error ${rec.sigmaRelErr.toFixed(3)}, intercept RMSE ${rec.interceptRmse.toFixed(3)}, ELBO ${rec.elbo.toFixed(1)}, ${rec.iterations} iterations (${rec.reason})`,
     });
   }
