@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { ArgumentTypeError, ArgumentValueError, ShapeError, init, loadCore, type Core } from '../src/index.js';
 import { adjust, betaBinomial, deltaPsi, zScores } from '../src/stats/index.js';
-import { logPmfPlain, pValuePlain } from '../src/stats/plain.js';
+import { adjustPlain, logPmfPlain, pValuePlain } from '../src/stats/plain.js';
 
 const F = JSON.parse(readFileSync(new URL('./fixtures/stats.json', import.meta.url), 'utf8'));
 const num = (v: unknown) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : (v as number));
@@ -290,6 +290,45 @@ test('BH, BY and Holm equal R p.adjust (NaN ignored, ties as R) on every fixture
       for (let i = 0; i < p.length; i++) {
         if (Number.isNaN(want[i])) assert.ok(Number.isNaN(got[i]), `${m}[${i}] should be NaN`);
         else assert.ok(Math.abs(got[i] - want[i]) <= 1e-15 * want[i] + 1e-300, `${m}[${i}]: ${got[i]} vs ${want[i]}`);
+      }
+    }
+  }
+});
+
+test('BH, BY and Holm equal a sort of every value bit for bit: ties, NaN, 0, 1, subnormals, values at the cut', () => {
+  let seed = 99;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  // m below, at and above the size where the cut is used (64), and FRASER's size.
+  for (const m of [1, 2, 5, 63, 64, 65, 200, 1000, 20000]) {
+    for (let rep = 0; rep < (m > 1000 ? 3 : 12); rep++) {
+      const p = new Float64Array(m);
+      let qBY = 0;
+      for (let j = m; j >= 1; j--) qBY += 1 / j;
+      const shape = rep % 6;
+      for (let i = 0; i < m; i++) {
+        const u = rnd();
+        if (shape === 0) p[i] = rnd(); // uniform: the BH cut is near 1
+        else if (shape === 1) p[i] = Math.floor(rnd() * 7) / 6; // heavy ties, including 0 and 1
+        else if (shape === 2) p[i] = u < 0.1 ? NaN : u < 0.3 ? 1 : u < 0.5 ? Math.exp(-700 * rnd()) : u < 0.52 ? 5e-324 * Math.floor(1 + 10 * rnd()) : rnd();
+        else if (shape === 3) p[i] = Math.min(1, (1 / qBY) * (1 + (Math.floor(rnd() * 5) - 2) * 1e-12)); // ties around 1/q, the BY cut
+        else if (shape === 4) p[i] = u < 0.5 ? 2 ** -(1 + Math.floor(rnd() * 40)) * (1 + Math.floor(rnd() * 4) / 4) : rnd() * 1e-4; // bucket edges
+        else p[i] = u < 0.02 ? NaN : u < 0.5 ? Math.min(1, (Math.floor(rnd() * 50) + 1) / m) : rnd(); // j/m: the BH and Holm lines
+      }
+      for (const [name, fn] of [['BH', adjust.bh], ['BY', adjust.by], ['holm', adjust.holm]] as const) {
+        const got = fn(p);
+        const want = adjustPlain(p, name);
+        for (let i = 0; i < m; i++) {
+          assert.ok(Object.is(got[i], want[i]), `${name} m=${m} shape ${shape} at ${i} (p=${p[i]}): ${got[i]} vs ${want[i]}`);
+        }
+      }
+      // The same through perSample (rows of a matrix), BY and BH.
+      const rows = new Float64Array(2 * m);
+      rows.set(p, 0);
+      rows.set(p.slice().reverse(), m);
+      for (const method of ['BY', 'BH'] as const) {
+        const got = adjust.perSample(rows, 2, m, { method });
+        const want = adjustPlain(p, method);
+        for (let i = 0; i < m; i++) assert.ok(Object.is(got[i], want[i]) && Object.is(got[2 * m - 1 - i], want[i]), `perSample ${method} m=${m} at ${i}`);
       }
     }
   }
