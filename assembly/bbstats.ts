@@ -261,6 +261,27 @@ function logPmfFastS(k: f64, n: f64, a: f64, b: f64): f64 {
   return logS(rs * sqrt((g * (a * b) * T) / (ab * ak * bk))) + st - dev;
 }
 
+/** φ(w) (BD0_POLY) by Estrin's scheme: 13 multiply-adds in a dependency chain of 5. */
+@inline function bd0PolyV(w: v128): v128 {
+  const w2 = f64x2.mul(w, w);
+  const w4 = f64x2.mul(w2, w2);
+  const e0 = fmaV(bd0Coef(1), w, bd0Coef(0));
+  const e1 = fmaV(bd0Coef(3), w, bd0Coef(2));
+  const e2 = fmaV(bd0Coef(5), w, bd0Coef(4));
+  const e3 = fmaV(bd0Coef(7), w, bd0Coef(6));
+  const e4 = fmaV(bd0Coef(9), w, bd0Coef(8));
+  const e5 = fmaV(bd0Coef(11), w, bd0Coef(10));
+  const e6 = fmaV(bd0Coef(13), w, bd0Coef(12));
+  const g0 = fmaV(fmaV(e3, w2, e2), w4, fmaV(e1, w2, e0));
+  const g1 = fmaV(e6, w4, fmaV(e5, w2, e4));
+  return fmaV(g1, f64x2.mul(w4, w4), g0);
+}
+
+/** The coefficient of w^i in φ (BD0_POLY lists them from w^13 down), splatted. */
+@inline function bd0Coef(i: i32): v128 {
+  return v128.load64_splat(BD0_POLY + (<usize>(13 - i) << 3));
+}
+
 /** Π_{i<8}(x+i) as four pair products (t² + t, t = x, x+2, x+4, x+6). */
 @inline function rising8V(x: v128): v128 {
   const two = splat(2.0);
@@ -282,8 +303,7 @@ function logPmfFastS(k: f64, n: f64, a: f64, b: f64): f64 {
   const v = f64x2.div(dx, f64x2.add(x, m));
   const w = f64x2.mul(v, v);
   const zero = f64x2.eq(x, splat(0.0));
-  let p = v128.load64_splat(BD0_POLY);
-  for (let j = 1; j < 14; j++) p = fmaV(p, w, v128.load64_splat(BD0_POLY + (<usize>j << 3)));
+  const p = bd0PolyV(w);
   let r = fmaV(f64x2.mul(f64x2.add(x, x), f64x2.mul(v, w)), p, f64x2.mul(dx, v));
   const far = v128.andnot(f64x2.ge(w, splat(BD0_W)), zero);
   if (anyTrue(far)) {
