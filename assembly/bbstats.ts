@@ -447,18 +447,21 @@ export function betaBinomLogPmfArrayScalar(pk: usize, pn: usize, pmu: usize, prh
   }
 }
 
-function logPmfPairV(k: v128, n: v128, mu: v128, rho: v128): v128 {
+/** Lanes for the closed form: valid inputs (the comparisons are false for NaN), 1 ≤ n < 1024. */
+@inline function fastLanes(k: v128, n: v128, mu: v128, rho: v128): v128 {
   const one = splat(1.0);
-  const nk = f64x2.sub(n, k);
-  // Lanes for the closed form: valid inputs (the comparisons are false for NaN), 1 ≤ n < 1024.
-  const ok = v128.and(
-    v128.and(f64x2.ge(k, splat(0.0)), f64x2.ge(nk, splat(0.0))),
+  return v128.and(
+    v128.and(f64x2.ge(k, splat(0.0)), f64x2.ge(f64x2.sub(n, k), splat(0.0))),
     v128.and(
       v128.and(f64x2.ge(n, one), f64x2.lt(n, splat(<f64>S_TABLE_N))),
       v128.and(f64x2.eq(mu, mu), f64x2.eq(rho, rho)),
     ),
   );
-  if (!allTrue(ok)) {
+}
+
+function logPmfPairV(k: v128, n: v128, mu: v128, rho: v128): v128 {
+  const one = splat(1.0);
+  if (!allTrue(fastLanes(k, n, mu, rho))) {
     const l0 = logPmfCellS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0));
     const l1 = logPmfCellS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1));
     return f64x2.replace_lane(f64x2.splat(l0), 1, l1);
@@ -657,42 +660,114 @@ export function betaBinomPValueS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  * error of ln f plus steps·ε, or ε/p where p follows by complement from a tail > 0.5.
  */
 export function betaBinomPValueArray(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
-  betaBinomLogPmfArray(pk, pn, pmu, prho, pout, count);
-  tailsPass(pk, pn, pmu, prho, pout, count);
-}
-
-/** Scalar twin of betaBinomPValueArray. */
-export function betaBinomPValueArrayScalar(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
-  betaBinomLogPmfArrayScalar(pk, pn, pmu, prho, pout, count);
-  tailsPassScalar(pk, pn, pmu, prho, pout, count);
-}
-
-function tailsPass(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
+  if (!sTableReady) buildSTable();
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 1 < count; i += 2) tailsPairV(pk, pn, pmu, prho, pout, <usize>i << 3);
+    for (; i + 1 < count; i += 2) pValuePairV(pk, pn, pmu, prho, pout, <usize>i << 3);
   }
-  for (; i < count; i++) tailsCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
+  for (; i < count; i++) pValueCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
 }
 
-/** Scalar twin of tailsPass. */
-function tailsPassScalar(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
-  for (let i = 0; i < count; i++) tailsCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
+/** Scalar twin of betaBinomPValueArray (the same rule per cell, in scalar arithmetic). */
+export function betaBinomPValueArrayScalar(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
+  if (!sTableReady) buildSTable();
+  for (let i = 0; i < count; i++) pValueCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
 }
 
-/** p for the cell at byte offset o from its ln f, already in pout (NaN stays NaN). */
-function tailsCellS(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, o: usize): void {
-  const lf = load<f64>(pout + o);
-  if (lf != lf) return;
+/** p for the cell at byte offset o: ln f as logPmfCellS, then pValueFromLogPmf (NaN stays NaN). */
+function pValueCellS(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, o: usize): void {
+  const k = load<f64>(pk + o);
   const n = load<f64>(pn + o);
+  const mu = load<f64>(pmu + o);
+  const rho = load<f64>(prho + o);
+  const lf = logPmfCellS(k, n, mu, rho);
+  if (lf != lf) {
+    store<f64>(pout + o, NaN);
+    return;
+  }
   if (n == 0) {
     store<f64>(pout + o, 1.0);
     return;
   }
-  const m = clamp01(load<f64>(pmu + o));
-  const r = clamp01(load<f64>(prho + o));
+  const m = clamp01(mu);
+  const r = clamp01(rho);
   const s = (1.0 - r) / r;
-  store<f64>(pout + o, pValueFromLogPmf(load<f64>(pk + o), n, m * s, (1.0 - m) * s, lf));
+  store<f64>(pout + o, pValueFromLogPmf(k, n, m * s, (1.0 - m) * s, lf));
+}
+
+/**
+ * p for the pair of cells at byte offset o. Where both lanes are in the closed form's domain
+ * (logPmfPairV's rule) and f(k) ≥ e^−450 (LIN_LOG_F), ln f and the tail are computed in f64x2
+ * (logPmfFastV, then the tail by lowerTailRelV on the side chosen as in pValueFromLogPmf); a lane
+ * whose choice of side is overturned (a predicted heavy side that is not, or a direct side heavy
+ * at its cap) is redone by pValueCellS, and so are both lanes of any other pair.
+ */
+function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, o: usize): void {
+  const one = splat(1.0);
+  const k = v128.load(pk + o);
+  const n = v128.load(pn + o);
+  const mu = v128.load(pmu + o);
+  const rho = v128.load(prho + o);
+  if (!allTrue(fastLanes(k, n, mu, rho))) {
+    pValueCellS(pk, pn, pmu, prho, pout, o);
+    pValueCellS(pk, pn, pmu, prho, pout, o + 8);
+    return;
+  }
+  // pmin/pmax (one instruction each) clamp as clamp01: NaN lanes were excluded above.
+  const m = f64x2.pmin(f64x2.pmax(mu, splat(EDGE)), splat(1.0 - EDGE));
+  const r = f64x2.pmin(f64x2.pmax(rho, splat(EDGE)), splat(1.0 - EDGE));
+  const sc = f64x2.div(f64x2.sub(one, r), r);
+  const a = f64x2.mul(m, sc);
+  const b = f64x2.mul(f64x2.sub(one, m), sc);
+  const lf = logPmfFastV(k, n, a, b);
+  // Regime: f(k) < e^−450 (tiny p) needs the rescaled, log-space sums of the scalar path.
+  if (!allTrue(f64x2.ge(lf, splat(LIN_LOG_F)))) {
+    pValueCellS(pk, pn, pmu, prho, pout, o);
+    pValueCellS(pk, pn, pmu, prho, pout, o + 8);
+    return;
+  }
+  const ab = f64x2.add(a, b);
+  const lower = f64x2.le(f64x2.mul(k, ab), f64x2.mul(n, a));
+  const kk = select(k, f64x2.sub(n, k), lower);
+  const aa = select(a, b, lower);
+  const bb = select(b, a, lower);
+  const nkk = f64x2.sub(n, kk);
+  // sumOtherFirst per lane, multiplied out: (n·α' − kk·(α+β))²·(α+β+1) < Z²·n·α'β'·(α+β+n).
+  const dm = f64x2.sub(f64x2.mul(n, aa), f64x2.mul(kk, ab));
+  const other = v128.and(
+    f64x2.gt(kk, nkk),
+    f64x2.lt(
+      f64x2.mul(f64x2.mul(dm, dm), f64x2.add(ab, one)),
+      f64x2.mul(f64x2.mul(splat(PREDICT_Z2), n), f64x2.mul(f64x2.mul(aa, bb), f64x2.add(ab, n))),
+    ),
+  );
+  const cap = select(splat(Infinity), f64x2.add(f64x2.pmin(nkk, kk), one), other);
+  const f = expV(lf);
+  const sr = lowerTailRelV(select(nkk, kk, other), n, select(bb, aa, other), select(aa, bb, other), f, cap);
+  let redo = v128.load(TAIL_REDO);
+  const tail = f64x2.mul(f, sr);
+  const comp = f64x2.pmax(f64x2.add(f64x2.sub(one, tail), f), f);
+  const direct = select(comp, tail, other);
+  const oth = select(tail, comp, other);
+  redo = v128.or(redo, v128.and(other, f64x2.lt(direct, splat(SWITCH_MASS))));
+  v128.store(pout + o, f64x2.pmin(one, f64x2.mul(splat(2.0), f64x2.pmin(direct, oth))));
+  if (anyTrue(redo)) {
+    if (i64x2.extract_lane(redo, 0) != 0) pValueCellS(pk, pn, pmu, prho, pout, o);
+    if (i64x2.extract_lane(redo, 1) != 0) pValueCellS(pk, pn, pmu, prho, pout, o + 8);
+  }
+}
+
+/** The factor u of step i of a block from j: (j − i + 1)·((n − j + i − 1) + β). */
+@inline function tailU(j: v128, nj: v128, b: v128, i: f64): v128 {
+  return f64x2.mul(f64x2.sub(j, splat(i - 1.0)), f64x2.add(f64x2.add(nj, splat(i - 1.0)), b));
+}
+
+/**
+ * The factor d of step i of a block from j: (n − j + i)·((j − i) + α), with (j − i) + α raised to α
+ * where j − i < 0 (past the end of the tail: the step's u is 0 or its term is already 0).
+ */
+@inline function tailD(n: v128, j: v128, nj: v128, a: v128, i: f64): v128 {
+  return f64x2.mul(f64x2.add(nj, splat(i)), f64x2.pmax(f64x2.add(f64x2.sub(j, splat(i)), a), a));
 }
 
 // Lanes of lowerTailRelV that reached their cap while heavy (all-ones), stored here.
@@ -700,7 +775,7 @@ const TAIL_REDO: usize = memory.data(16, 16);
 
 /**
  * lowerTailRel for two cells at once (f64x2 lanes, no rescaling: only for f(k) ≥ e^−450, see
- * LIN_LOG_F), by the same blocks of four steps with one division; lanes run in lock step until
+ * LIN_LOG_F), in blocks of eight steps with one division; lanes run in lock step until
  * both have stopped (t = 0 marks a stopped lane; past j = 0 the zero factor u makes t 0, and
  * pmax(j − i + α, α) keeps the unused factors d of a last partial block positive).
  * cap: per lane, as in lowerTailRel (+Inf for none); a lane whose tail is ≥ SWITCH_MASS at its cap
@@ -718,29 +793,46 @@ function lowerTailRelV(j0: v128, n: v128, a: v128, b: v128, f: v128, cap: v128):
   let redo = f64x2.ne(zero, zero);
   t = select(zero, t, f64x2.le(j, zero));
   while (anyTrue(f64x2.ne(t, zero))) {
-    const nj = f64x2.sub(n, j);
-    const j1 = f64x2.sub(j, one);
-    const j2 = f64x2.sub(j, splat(2.0));
-    const j3 = f64x2.sub(j, splat(3.0));
-    const n1 = f64x2.add(nj, one);
-    const n2 = f64x2.add(nj, splat(2.0));
-    const n3 = f64x2.add(nj, splat(3.0));
+    // Eight steps, j … j−7, with one division: with d_i, u_i the factors of step i, P_i = d_i…d_8,
+    // the block adds t·H/D and leaves t·U/D, D = d_1P_2, U = u_1…u_8,
+    //   H = u_1(P_2 + u_2(P_3 + … + u_7(P_8 + u_8))) (= D·(r_1 + r_1r_2 + … + r_1…r_8)).
     // n − j, j − i and their offsets are exact integers; α and β are added last (see lowerTailRel).
+    // Bounds (n < 1024, α+β ≤ 1e15): d_i < 1e18, so D < 1e144; D ≥ α^8 ≥ 1e-240 (pmax).
+    const nj = f64x2.sub(n, j);
     const u1 = f64x2.mul(j, f64x2.add(nj, b));
-    const u2 = f64x2.mul(j1, f64x2.add(n1, b));
-    const u3 = f64x2.mul(j2, f64x2.add(n2, b));
-    const u4 = f64x2.mul(j3, f64x2.add(n3, b));
-    const d1 = f64x2.mul(n1, f64x2.pmax(f64x2.add(j1, a), a));
-    const d2 = f64x2.mul(n2, f64x2.pmax(f64x2.add(j2, a), a));
-    const d3 = f64x2.mul(n3, f64x2.pmax(f64x2.add(j3, a), a));
-    const d4 = f64x2.mul(f64x2.add(nj, splat(4.0)), f64x2.pmax(f64x2.add(f64x2.sub(j, splat(4.0)), a), a));
-    const d34 = f64x2.mul(d3, d4);
-    const h = f64x2.mul(u1, fmaV(d2, d34, f64x2.mul(u2, fmaV(u3, f64x2.add(d4, u4), d34))));
-    const c = f64x2.div(one, f64x2.mul(f64x2.mul(d1, d2), d34));
+    const d1 = tailD(n, j, nj, a, 1.0);
+    const u2 = tailU(j, nj, b, 2.0);
+    const d2 = tailD(n, j, nj, a, 2.0);
+    const u3 = tailU(j, nj, b, 3.0);
+    const d3 = tailD(n, j, nj, a, 3.0);
+    const u4 = tailU(j, nj, b, 4.0);
+    const d4 = tailD(n, j, nj, a, 4.0);
+    const u5 = tailU(j, nj, b, 5.0);
+    const d5 = tailD(n, j, nj, a, 5.0);
+    const u6 = tailU(j, nj, b, 6.0);
+    const d6 = tailD(n, j, nj, a, 6.0);
+    const u7 = tailU(j, nj, b, 7.0);
+    const d7 = tailD(n, j, nj, a, 7.0);
+    const u8 = tailU(j, nj, b, 8.0);
+    const d8 = tailD(n, j, nj, a, 8.0);
+    const p7 = f64x2.mul(d7, d8);
+    const p6 = f64x2.mul(d6, p7);
+    const p5 = f64x2.mul(d5, p6);
+    const p4 = f64x2.mul(d4, p5);
+    const p3 = f64x2.mul(d3, p4);
+    const p2 = f64x2.mul(d2, p3);
+    let h = fmaV(u7, f64x2.add(d8, u8), p7);
+    h = fmaV(u6, h, p6);
+    h = fmaV(u5, h, p5);
+    h = fmaV(u4, h, p4);
+    h = fmaV(u3, h, p3);
+    h = f64x2.mul(u1, fmaV(u2, h, p2));
+    const c = f64x2.div(one, f64x2.mul(d1, p2));
+    const uu = f64x2.mul(f64x2.mul(f64x2.mul(u1, u2), f64x2.mul(u3, u4)), f64x2.mul(f64x2.mul(u5, u6), f64x2.mul(u7, u8)));
     s = fmaV(t, f64x2.mul(h, c), s);
-    t = f64x2.mul(t, f64x2.mul(f64x2.mul(f64x2.mul(u1, u2), f64x2.mul(u3, u4)), c));
-    j = f64x2.sub(j, splat(4.0));
-    steps += 4.0;
+    t = f64x2.mul(t, f64x2.mul(uu, c));
+    j = f64x2.sub(j, splat(8.0));
+    steps += 8.0;
     // Stop where the rest is provably below REL_STOP of the sum (stopHere without divisions:
     // R = Rn/Rd) or the lane has passed j = 0.
     const nj4 = f64x2.sub(n, j);
@@ -761,64 +853,4 @@ function lowerTailRelV(j0: v128, n: v128, a: v128, b: v128, f: v128, cap: v128):
   }
   v128.store(TAIL_REDO, redo);
   return s;
-}
-
-/**
- * p for the pair of cells at byte offset o (see betaBinomPValueArray). Lanes with NaN ln f, n = 0,
- * f(k) < e^−450, or n ≥ 2^31 go through tailsCellS; the others are summed in f64x2
- * (lowerTailRelV) on the side chosen as in pValueFromLogPmf, and a lane whose choice is overturned
- * (a predicted heavy side that is not, or a direct side heavy at its cap) is redone by tailsCellS.
- */
-function tailsPairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, o: usize): void {
-  const lf = v128.load(pout + o);
-  const n = v128.load(pn + o);
-  const one = splat(1.0);
-  const ok = v128.and(
-    v128.and(f64x2.ge(lf, splat(LIN_LOG_F)), f64x2.ge(n, one)),
-    f64x2.lt(n, splat(2147483648.0)),
-  );
-  if (!allTrue(ok)) {
-    tailsCellS(pk, pn, pmu, prho, pout, o);
-    tailsCellS(pk, pn, pmu, prho, pout, o + 8);
-    return;
-  }
-  const k = v128.load(pk + o);
-  // ln f is not NaN, so μ and ρ are not NaN: pmin/pmax clamp as clamp01 does.
-  const m = f64x2.pmin(f64x2.pmax(v128.load(pmu + o), splat(EDGE)), splat(1.0 - EDGE));
-  const r = f64x2.pmin(f64x2.pmax(v128.load(prho + o), splat(EDGE)), splat(1.0 - EDGE));
-  const sc = f64x2.div(f64x2.sub(one, r), r);
-  const a = f64x2.mul(m, sc);
-  const b = f64x2.mul(f64x2.sub(one, m), sc);
-  const ab = f64x2.add(a, b);
-  const lower = f64x2.le(f64x2.mul(k, ab), f64x2.mul(n, a));
-  const kk = select(k, f64x2.sub(n, k), lower);
-  const aa = select(a, b, lower);
-  const bb = select(b, a, lower);
-  const nkk = f64x2.sub(n, kk);
-  // sumOtherFirst per lane.
-  const mm = f64x2.div(aa, ab);
-  const dm = f64x2.sub(f64x2.mul(n, mm), kk);
-  const vr = f64x2.mul(f64x2.mul(f64x2.mul(n, mm), f64x2.sub(one, mm)), f64x2.div(f64x2.add(ab, n), f64x2.add(ab, one)));
-  const other = v128.and(f64x2.gt(kk, nkk), f64x2.lt(f64x2.mul(dm, dm), f64x2.mul(splat(PREDICT_Z2), vr)));
-  const cap = select(splat(Infinity), f64x2.add(f64x2.pmin(nkk, kk), one), other);
-  const f = expV(lf);
-  const sr = lowerTailRelV(select(nkk, kk, other), n, select(bb, aa, other), select(aa, bb, other), f, cap);
-  let redo = v128.load(TAIL_REDO);
-  const tail = f64x2.mul(f, sr);
-  const comp = f64x2.pmax(f64x2.add(f64x2.sub(one, tail), f), f);
-  const direct = select(comp, tail, other);
-  const oth = select(tail, comp, other);
-  redo = v128.or(redo, v128.and(other, f64x2.lt(direct, splat(SWITCH_MASS))));
-  v128.store(pout + o, f64x2.pmin(one, f64x2.mul(splat(2.0), f64x2.pmin(direct, oth))));
-  if (anyTrue(redo)) {
-    // The ln f in pout was overwritten by p: restore it from lf for the lanes to redo.
-    if (i64x2.extract_lane(redo, 0) != 0) {
-      store<f64>(pout + o, f64x2.extract_lane(lf, 0));
-      tailsCellS(pk, pn, pmu, prho, pout, o);
-    }
-    if (i64x2.extract_lane(redo, 1) != 0) {
-      store<f64>(pout + o + 8, f64x2.extract_lane(lf, 1));
-      tailsCellS(pk, pn, pmu, prho, pout, o + 8);
-    }
-  }
 }

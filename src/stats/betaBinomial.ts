@@ -126,9 +126,17 @@ function run(which: 'LogPmf' | 'PValue', k: unknown, n: unknown, mu: unknown, rh
     m.set(a.mu.subarray(off, off + cnt), s.mu >>> 3);
     if (a.J === 0) m.set(a.rho.subarray(off, off + cnt), s.rho >>> 3);
     else {
-      const r0 = s.rho >>> 3;
+      // ρ per junction, repeated row by row: copied in runs of whole rows (no index arithmetic per cell).
       const J = a.J;
-      for (let i = 0; i < cnt; i++) m[r0 + i] = a.rho[(off + i) % J];
+      let at = s.rho >>> 3;
+      let j = off % J;
+      for (let left = cnt; left > 0; ) {
+        const run = Math.min(left, J - j);
+        m.set(a.rho.subarray(j, j + run), at);
+        at += run;
+        left -= run;
+        j = 0;
+      }
     }
     kernel(s.k, s.n, s.mu, s.rho, s.out, cnt);
     out.set(core.f64.subarray(s.out >>> 3, (s.out >>> 3) + cnt), off);
