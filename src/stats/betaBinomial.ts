@@ -23,8 +23,11 @@ import { Core, getCore } from '../wasm/core.js';
  * Accuracy (test/stats.test.ts, against mpmath): |error of ln f| ≤ 2e-12·max(1, |ln f|) + 4e-16·n
  * (the n term is the conditioning of f on μ, ρ themselves: α and β are rounded once); p-values to
  * the same relative error, for p down to the smallest normal double (p below ~1e-308 underflows
- * to 0). Cost of a p-value: one log-pmf plus a ratio recurrence over at most 2·min(k, n−k) + 5
+ * to 0). Cost of a p-value: one log-pmf plus a ratio recurrence over at most 2·min(k, n−k) + 9
  * terms, usually a few standard deviations' worth (a tail stops once its rest is < 1e-17 of it).
+ * Cells with 1 ≤ n < 1024 (FRASER's range) take a closed form of ln f and have their tails summed
+ * two cells at a time (f64x2); others (n ≥ 1024, p below ~1e-195) the scalar forms. Measured on
+ * 500×5000 cells (bench/stats.cases.ts): about 0.35 s, 2.5× faster than the previous kernels.
  */
 
 /** Counts: Float64Array or Uint32Array. */
