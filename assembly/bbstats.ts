@@ -14,14 +14,17 @@
 // when m ≪ a, D + m ≈ (a−½)ln(m/a) when m ≫ a), the integer m's being added back exactly.
 // Measured against mpmath (test/stats.test.ts): |error of ln f| ≤ 2e-12·max(1, |ln f|) over
 // n ≤ 1e6, ρ in [1e-12, 0.99], μ in [1e-10, 1−1e-10].
+// For 1 ≤ n < 1024 (the array kernels' fast path, f64x2 for pairs of cells) the same quantities are
+// regrouped into one closed form of Stirling corrections and four deviances, cheaper and as accurate
+// (see "The log-pmf kernels" below); the tails of such pairs are summed two cells at a time.
 //
 // Sources: the FRASER p-value p = 2·min(0.5, F(k), 1 − F(k) + f(k)) (Mertes et al. 2021,
 // Nat Commun 12:529, Methods); C. Loader (2000), "Fast and accurate computation of binomial
 // probabilities" for stirlerr/bd0.
 
-import { HALF_LOG_2PI, lgammaStirling } from "./coefficients";
-import { expS, lgammaDiffS, lgammaDiffV, lgammaS, log1pS, logS } from "./special";
-import { allTrue, select, splat } from "./simd";
+import { HALF_LOG_2PI, lgammaStirling, lgammaStirlingV } from "./coefficients";
+import { expS, expV, lgammaDiffS, lgammaS, log1pS, logS, logV } from "./special";
+import { allTrue, anyTrue, fmaV, select, splat } from "./simd";
 
 const LOG_2PI: f64 = 1.8378770664093453;
 // μ and ρ are clamped to [EDGE, 1−EDGE]: at μ = 0 or 1 (or ρ = 1) α or β is 0 and lnΓ(0) is
@@ -42,10 +45,12 @@ const LOG_BIG: f64 = 460.51701859880916;
 // times. That caps the cost near 2·min(k, n−k) whenever the long side is heavy.
 const SWITCH_MASS: f64 = 0.1;
 const LOG_SWITCH_MASS: f64 = -2.302585092994046;
-// The SIMD log-pmf uses plain count differences where they lose at most ~1e-12 absolute:
-// n ≤ SIMPLE_N and α+β ≤ SIMPLE_AB bound the cancelling terms by ~4·n·ln(α+β+n) < 2e4.
-const SIMPLE_N: f64 = 200.0;
-const SIMPLE_AB: f64 = 1e6;
+// Where k's side is the longer one and k is within 1.5 standard deviations of the mean, the other
+// side is summed first (see sumOtherFirst): on the benchmarks' cells that picks the cheaper side
+// (blocks of four steps per cell 3.8 instead of 5.1 with the cap rule alone, n ~ NB(mean 50)) and is
+// wrong (the complement is < SWITCH_MASS, so the direct side is summed after all) for 0.3–0.5% of
+// cells.
+const PREDICT_Z2: f64 = 2.25;
 
 /** Stirling correction S(t) = lnΓ(t) − (t−½)ln t + t − ½ln2π, for t ≥ 10. */
 @inline function stirlingS(t: f64): f64 {
@@ -150,11 +155,250 @@ export function betaBinomLogPmfAB(k: f64, n: f64, a: f64, b: f64): f64 {
   return r - back;
 }
 
-/** The plain form from count differences; used by the SIMD kernel where it is as accurate. */
-@inline function simpleLogPmfS(k: f64, n: f64, a: f64, b: f64): f64 {
-  const m = min(k, n - k);
-  const lc = lgammaDiffS(n - m + 1.0, m) - lgammaDiffS(1.0, m);
-  return lc + lgammaDiffS(a, k) + lgammaDiffS(b, n - k) - lgammaDiffS(a + b, n);
+// ---------------------------------------------------------------------------------------------
+// The log-pmf kernels: one closed form in Stirling corrections and deviances, for n < S_TABLE_N
+//
+// With lnΓ(x) = (x−½)ln x − x + ½ln2π + S(x) at every argument (for an integer m, S(m) is Loader's
+// stirlerr, ln m! = (m+½)ln m − m + ½ln2π + S(m)) and c = k − n·p̂, the nine lnΓ terms of ln f regroup
+// exactly as
+//   ln f = ½·ln[ n·αβT / (2πk(n−k)·(α+β)(α+k)(β+n−k)) ]
+//          + S(n) − S(k) − S(n−k) + S(α+k) + S(β+n−k) − S(T) − S(α) − S(β) + S(α+β)
+//          − bd0(k, np̂) − bd0(n−k, nq̂) − bd0(α, (α+β)p̂) − bd0(β, (α+β)q̂),
+// T = α+β+n, with Loader's deviance bd0(x, M) = x·ln(x/M) + M − x ≥ 0, where x − M = ±c in every
+// term. The deviances are summed without cancellation (all ≥ 0, of the size of ln f); the other
+// terms are O(ln n). At k = 0 (likewise k = n) the binomial factor is 1: the 2πk(n−k)/n and
+// S(n) − S(k) − S(n−k) terms are dropped (S(0) := 0) and bd0(0, M) = M.
+// S(x) for non-integer x is the Stirling series (7 terms: truncation < 1e-15 for x ≥ 8); where α or
+// β < 8 the form is applied to α+8 (β+8) instead and the exact ratio of the shifted rising
+// factorials, e.g. Π_{i<8}(α+i)/Π_{i<8}(α+k+i) and Π_{i<8}(T+i)/Π_{i<8}(α+β+i), enters the log.
+// For integer m < S_TABLE_N, S(m) comes from a table (built once).
+// Measured against the accurate form and mpmath (test/stats.test.ts): within 2e-12·max(1, |ln f|).
+
+const SHIFT: f64 = 8.0;
+const TWO_PI: f64 = 6.283185307179586;
+// S(m) for m = 0..7 (S(0) := 0, see above), from mpmath at 40 digits; S(m ≥ 8) by the series.
+const S_SMALL: usize = memory.data<f64>([0.0, 0.08106146679532726, 0.0413406959554093, 0.02767792568499834,
+  0.020790672103765093, 0.016644691189821193, 0.013876128823070748, 0.01189670994589177]);
+// The table of S(m), m < S_TABLE_N; also the fast path's bound on n.
+const S_TABLE_N: i32 = 1024;
+const S_TABLE: usize = memory.data(S_TABLE_N << 3, 16);
+let sTableReady = false;
+
+// φ(w) = Σ_{j≥0} w^j/(2j+3), w = v², in bd0 = (x−M)·v + 2x·v³·φ(v²), v = (x−M)/(x+M): Chebyshev fit
+// of degree 13 on w ∈ [0, ¼] (|v| < ½; error 7e-18 against φ ≥ 1/3), coefficients from
+// test/reference/gen_bd0_series.py, highest degree first. For |v| ≥ ½ the log form is used, where
+// x·ln(x/M) and M − x cancel by less than a factor 3.
+const BD0_W: f64 = 0.25;
+const BD0_POLY: usize = memory.data<f64>([0.21098097885975797, -0.14450491183414468, 0.13557903913692299,
+  0.012292448728540531, 0.05441915418234587, 0.05160769881147162, 0.05893099692590042, 0.06665886352701884,
+  0.07692345940270638, 0.09090907881509189, 0.11111111133938968, 0.14285714285490106, 0.20000000000000864,
+  0.3333333333333333]);
+
+/** S(m) for an integer m ≥ 0 (S(0) := 0). */
+function stirlingIntS(m: f64): f64 {
+  if (m < SHIFT) return load<f64>(S_SMALL + (<usize>(<i32>m) << 3));
+  return stirlingS(m);
+}
+
+function buildSTable(): void {
+  for (let m = 0; m < S_TABLE_N; m++) store<f64>(S_TABLE + (<usize>m << 3), stirlingIntS(<f64>m));
+  sTableReady = true;
+}
+
+/** bd0(x, M) given dx = x − M (the series) and M (the log form). x = 0 gives M. */
+function bd0FastS(x: f64, m: f64, dx: f64): f64 {
+  if (x == 0) return m;
+  const v = dx / (x + m);
+  const w = v * v;
+  if (w < BD0_W) {
+    let p = load<f64>(BD0_POLY);
+    for (let j = 1; j < 14; j++) p = p * w + load<f64>(BD0_POLY + (<usize>j << 3));
+    return dx * v + 2.0 * x * v * w * p;
+  }
+  return x * logS(x / m) - dx;
+}
+
+/** Π_{i<8}(x+i), scalar. */
+@inline function rising8S(x: f64): f64 {
+  return (x * (x + 1.0)) * ((x + 2.0) * (x + 3.0)) * ((x + 4.0) * (x + 5.0)) * ((x + 6.0) * (x + 7.0));
+}
+
+/**
+ * ln f by the closed form above, scalar twin of logPmfFastV: 1 ≤ n < S_TABLE_N, 0 ≤ k ≤ n,
+ * 0 < α, β ≤ 1e15.
+ */
+function logPmfFastS(k: f64, n: f64, a: f64, b: f64): f64 {
+  const nk = n - k;
+  // Ratios of 8-factor products: each product < (1e15 + 2^10)^8 ≈ 1e120, a ratio in [1e-130, 1e140]
+  // (α, β ≥ 1e-30), the product of three finite and nonzero.
+  let rs: f64 = 1;
+  const sa = a < SHIFT;
+  const sb = b < SHIFT;
+  if (sa || sb) {
+    const ab0 = a + b;
+    const t0 = ab0 + n;
+    rs = rising8S(t0) / rising8S(ab0);
+    if (sa && sb) rs *= rising8S(t0 + SHIFT) / rising8S(ab0 + SHIFT);
+    if (sa) {
+      rs *= rising8S(a) / rising8S(a + k);
+      a += SHIFT;
+    }
+    if (sb) {
+      rs *= rising8S(b) / rising8S(b + nk);
+      b += SHIFT;
+    }
+  }
+  const ab = a + b;
+  const T = ab + n;
+  const iT = 1.0 / T;
+  const ak = a + k;
+  const bk = b + nk;
+  const c = (k * ab - n * a) * iT;
+  let dev = bd0FastS(k, n * ak * iT, c) + bd0FastS(nk, n * bk * iT, -c);
+  dev += bd0FastS(a, ak * ab * iT, -c) + bd0FastS(b, bk * ab * iT, c);
+  let g: f64 = 1;
+  let st: f64 = stirlingS(ak) + stirlingS(bk) - stirlingS(T) - stirlingS(a) - stirlingS(b) + stirlingS(ab);
+  if (k > 0 && nk > 0) {
+    g = n / (TWO_PI * k * nk);
+    st += stirlingIntS(n) - stirlingIntS(k) - stirlingIntS(nk);
+  }
+  return logS(rs * sqrt((g * (a * b) * T) / (ab * ak * bk))) + st - dev;
+}
+
+/** φ(w) (BD0_POLY) by Estrin's scheme: 13 multiply-adds in a dependency chain of 5. */
+@inline function bd0PolyV(w: v128): v128 {
+  const w2 = f64x2.mul(w, w);
+  const w4 = f64x2.mul(w2, w2);
+  const e0 = fmaV(bd0Coef(1), w, bd0Coef(0));
+  const e1 = fmaV(bd0Coef(3), w, bd0Coef(2));
+  const e2 = fmaV(bd0Coef(5), w, bd0Coef(4));
+  const e3 = fmaV(bd0Coef(7), w, bd0Coef(6));
+  const e4 = fmaV(bd0Coef(9), w, bd0Coef(8));
+  const e5 = fmaV(bd0Coef(11), w, bd0Coef(10));
+  const e6 = fmaV(bd0Coef(13), w, bd0Coef(12));
+  const g0 = fmaV(fmaV(e3, w2, e2), w4, fmaV(e1, w2, e0));
+  const g1 = fmaV(e6, w4, fmaV(e5, w2, e4));
+  return fmaV(g1, f64x2.mul(w4, w4), g0);
+}
+
+/** The coefficient of w^i in φ (BD0_POLY lists them from w^13 down), splatted. */
+@inline function bd0Coef(i: i32): v128 {
+  return v128.load64_splat(BD0_POLY + (<usize>(13 - i) << 3));
+}
+
+/** Π_{i<8}(x+i) as four pair products (t² + t, t = x, x+2, x+4, x+6). */
+@inline function rising8V(x: v128): v128 {
+  const two = splat(2.0);
+  let t = x;
+  let p = fmaV(t, t, t);
+  t = f64x2.add(t, two);
+  p = f64x2.mul(p, fmaV(t, t, t));
+  t = f64x2.add(t, two);
+  p = f64x2.mul(p, fmaV(t, t, t));
+  t = f64x2.add(t, two);
+  return f64x2.mul(p, fmaV(t, t, t));
+}
+
+/**
+ * bd0(x, M) from dx = x − M, M and 1/(x + M) (f64x2): the φ series in v = dx/(x+M) where |v| < ½;
+ * the log of x/M (formed by a division only when some lane needs it); M at x = 0 (k = 0 or k = n).
+ */
+@inline function bd0V(x: v128, dx: v128, m: v128, isum: v128): v128 {
+  const v = f64x2.mul(dx, isum);
+  const w = f64x2.mul(v, v);
+  const zero = f64x2.eq(x, splat(0.0));
+  const p = bd0PolyV(w);
+  let r = fmaV(f64x2.mul(f64x2.add(x, x), f64x2.mul(v, w)), p, f64x2.mul(dx, v));
+  const far = v128.andnot(f64x2.ge(w, splat(BD0_W)), zero);
+  if (anyTrue(far)) {
+    const ratio = f64x2.div(select(splat(1.0), x, zero), select(splat(1.0), m, zero));
+    r = select(f64x2.sub(f64x2.mul(x, logV(ratio)), dx), r, far);
+  }
+  return select(m, r, zero);
+}
+
+@inline function stirlingV(ix: v128): v128 {
+  return f64x2.mul(ix, lgammaStirlingV(f64x2.mul(ix, ix)));
+}
+
+@inline function sTableV(m: v128): v128 {
+  const i = i32x4.trunc_sat_f64x2_s_zero(m);
+  const i0 = <usize>i32x4.extract_lane(i, 0);
+  const i1 = <usize>i32x4.extract_lane(i, 1);
+  return f64x2.replace_lane(v128.load64_splat(S_TABLE + (i0 << 3)), 1, load<f64>(S_TABLE + (i1 << 3)));
+}
+
+/**
+ * ln f for a pair whose lanes all have 1 ≤ n < S_TABLE_N, 0 ≤ k ≤ n, 0 < α, β ≤ 1e15 (the form
+ * above). The shift is applied to both lanes where either needs it (it is exact for any α, β).
+ */
+function logPmfFastV(k: v128, n: v128, a: v128, b: v128): v128 {
+  const one = splat(1.0);
+  const e8 = splat(SHIFT);
+  const nk = f64x2.sub(n, k);
+  let rs = one;
+  const sa = anyTrue(f64x2.lt(a, e8));
+  const sb = anyTrue(f64x2.lt(b, e8));
+  if (sa || sb) {
+    const ab0 = f64x2.add(a, b);
+    const t0 = f64x2.add(ab0, n);
+    let num = rising8V(t0);
+    let den = rising8V(ab0);
+    if (sa && sb) {
+      num = f64x2.mul(num, rising8V(f64x2.add(t0, e8)));
+      den = f64x2.mul(den, rising8V(f64x2.add(ab0, e8)));
+    }
+    rs = f64x2.div(num, den);
+    if (sa) {
+      rs = f64x2.mul(rs, f64x2.div(rising8V(a), rising8V(f64x2.add(a, k))));
+      a = f64x2.add(a, e8);
+    }
+    if (sb) {
+      rs = f64x2.mul(rs, f64x2.div(rising8V(b), rising8V(f64x2.add(b, nk))));
+      b = f64x2.add(b, e8);
+    }
+  }
+  const ab = f64x2.add(a, b);
+  const T = f64x2.add(ab, n);
+  const ak = f64x2.add(a, k);
+  const bk = f64x2.add(b, nk);
+  const p2 = f64x2.mul(ak, bk);
+  const q1 = f64x2.mul(a, b);
+  // The six reciprocals for S by two divisions (1/(xyz), then each from the other two).
+  const r1 = f64x2.div(one, f64x2.mul(T, p2));
+  const iT = f64x2.mul(r1, p2);
+  const tr = f64x2.mul(r1, T);
+  const r2 = f64x2.div(one, f64x2.mul(q1, ab));
+  const abr = f64x2.mul(r2, ab);
+  let st = f64x2.sub(f64x2.add(stirlingV(f64x2.mul(tr, bk)), stirlingV(f64x2.mul(tr, ak))), stirlingV(iT));
+  st = f64x2.add(st, f64x2.sub(stirlingV(f64x2.mul(r2, q1)), f64x2.add(stirlingV(f64x2.mul(abr, b)), stirlingV(f64x2.mul(abr, a)))));
+  // Binomial factor, dropped at k = 0 and k = n (S(0) = 0 in the table, so only g needs the mask).
+  const inner = v128.and(f64x2.gt(k, splat(0.0)), f64x2.gt(nk, splat(0.0)));
+  st = f64x2.add(st, f64x2.sub(sTableV(n), f64x2.add(sTableV(k), sTableV(nk))));
+  const gNum = f64x2.mul(f64x2.mul(q1, T), select(n, one, inner));
+  const gDen = f64x2.mul(f64x2.mul(ab, p2), select(f64x2.mul(splat(TWO_PI), f64x2.mul(k, nk)), one, inner));
+  const lg = logV(f64x2.mul(rs, f64x2.sqrt(f64x2.div(gNum, gDen))));
+  const c = f64x2.mul(f64x2.sub(f64x2.mul(k, ab), f64x2.mul(n, a)), iT);
+  const nc = f64x2.neg(c);
+  const m1 = f64x2.mul(f64x2.mul(n, ak), iT);
+  const m2 = f64x2.mul(f64x2.mul(n, bk), iT);
+  const m3 = f64x2.mul(f64x2.mul(ak, ab), iT);
+  const m4 = f64x2.mul(f64x2.mul(bk, ab), iT);
+  // The four 1/(x + M) by one division (each sum > 0 and < 1e19: the product is finite and normal).
+  const s1 = f64x2.add(k, m1);
+  const s2 = f64x2.add(nk, m2);
+  const s3 = f64x2.add(a, m3);
+  const s4 = f64x2.add(b, m4);
+  const s12 = f64x2.mul(s1, s2);
+  const s34 = f64x2.mul(s3, s4);
+  const r4 = f64x2.div(one, f64x2.mul(s12, s34));
+  const r12 = f64x2.mul(r4, s34);
+  const r34 = f64x2.mul(r4, s12);
+  let dev = bd0V(k, c, m1, f64x2.mul(r12, s2));
+  dev = f64x2.add(dev, bd0V(nk, nc, m2, f64x2.mul(r12, s1)));
+  dev = f64x2.add(dev, bd0V(a, nc, m3, f64x2.mul(r34, s4)));
+  dev = f64x2.add(dev, bd0V(b, c, m4, f64x2.mul(r34, s3)));
+  return f64x2.sub(f64x2.add(lg, st), dev);
 }
 
 /** True when (k, n, μ, ρ) are in the domain: 0 ≤ k ≤ n, μ and ρ not NaN. */
@@ -166,12 +410,23 @@ export function betaBinomLogPmfAB(k: f64, n: f64, a: f64, b: f64): f64 {
   return min(max(x, EDGE), 1.0 - EDGE);
 }
 
-/** ln f for one cell from (k, n, μ, ρ), scalar; NaN outside the domain. */
+/** ln f for one cell from (k, n, μ, ρ) by the accurate form; NaN outside the domain. */
 export function betaBinomLogPmfS(k: f64, n: f64, mu: f64, rho: f64): f64 {
   if (!valid(k, n, mu, rho)) return NaN;
   const m = clamp01(mu);
   const r = clamp01(rho);
   const s = (1.0 - r) / r;
+  return betaBinomLogPmfAB(k, n, m * s, (1.0 - m) * s);
+}
+
+/** One cell as the array kernels compute it: the closed form for 1 ≤ n < S_TABLE_N, else the accurate form. */
+function logPmfCellS(k: f64, n: f64, mu: f64, rho: f64): f64 {
+  if (!valid(k, n, mu, rho)) return NaN;
+  if (n == 0) return 0;
+  const m = clamp01(mu);
+  const r = clamp01(rho);
+  const s = (1.0 - r) / r;
+  if (n < <f64>S_TABLE_N) return logPmfFastS(k, n, m * s, (1.0 - m) * s);
   return betaBinomLogPmfAB(k, n, m * s, (1.0 - m) * s);
 }
 
@@ -183,11 +438,12 @@ export function betaBinomLogPmfS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  * pk, pn, pmu, prho, pout: `count` f64 each (k, n whole numbers; pout may alias an input).
  * μ, ρ are clamped to [1e-15, 1−1e-15] (see EDGE). NaN in any input, k < 0 or k > n gives NaN
  * (the TS wrapper rejects those before calling). Non-integer k, n are not checked here.
- * The SIMD path uses the count-difference form (lgammaDiffV) on pairs with n ≤ 200 and
- * α+β ≤ 1e6, where it agrees with the accurate form to ~1e-12 absolute; other lanes take the
- * accurate scalar form. Absolute error of ln f ≤ 2e-12·max(1, |ln f|) (see the file header).
+ * Pairs of cells with 1 ≤ n < 1024 take the closed form above in f64x2 (logPmfFastV); other cells
+ * (n = 0, n ≥ 1024, invalid) are computed one by one (logPmfCellS: the accurate form of the file
+ * header for n ≥ 1024). Absolute error of ln f ≤ 2e-12·max(1, |ln f|) (see the file header).
  */
 export function betaBinomLogPmfArray(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
+  if (!sTableReady) buildSTable();
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     for (; i + 1 < count; i += 2) {
@@ -197,56 +453,42 @@ export function betaBinomLogPmfArray(pk: usize, pn: usize, pmu: usize, prho: usi
   }
   for (; i < count; i++) {
     const o = <usize>i << 3;
-    store<f64>(pout + o, betaBinomLogPmfS(load<f64>(pk + o), load<f64>(pn + o), load<f64>(pmu + o), load<f64>(prho + o)));
+    store<f64>(pout + o, logPmfCellS(load<f64>(pk + o), load<f64>(pn + o), load<f64>(pmu + o), load<f64>(prho + o)));
   }
 }
 
-/** Scalar twin of betaBinomLogPmfArray (same lane rule: plain form where it is safe). */
+/** Scalar twin of betaBinomLogPmfArray (the same rule per cell, in scalar arithmetic). */
 export function betaBinomLogPmfArrayScalar(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
   for (let i = 0; i < count; i++) {
     const o = <usize>i << 3;
-    store<f64>(pout + o, logPmfHybridS(load<f64>(pk + o), load<f64>(pn + o), load<f64>(pmu + o), load<f64>(prho + o)));
+    store<f64>(pout + o, logPmfCellS(load<f64>(pk + o), load<f64>(pn + o), load<f64>(pmu + o), load<f64>(prho + o)));
   }
 }
 
-/** The scalar twin of one SIMD lane: plain form when n ≤ SIMPLE_N and α+β ≤ SIMPLE_AB. */
-function logPmfHybridS(k: f64, n: f64, mu: f64, rho: f64): f64 {
-  if (!valid(k, n, mu, rho)) return NaN;
-  const m = clamp01(mu);
-  const r = clamp01(rho);
-  const s = (1.0 - r) / r;
-  const a = m * s;
-  const b = (1.0 - m) * s;
-  if (n <= SIMPLE_N && a + b <= SIMPLE_AB) return simpleLogPmfS(k, n, a, b);
-  return betaBinomLogPmfAB(k, n, a, b);
+/** Lanes for the closed form: valid inputs (the comparisons are false for NaN), 1 ≤ n < 1024. */
+@inline function fastLanes(k: v128, n: v128, mu: v128, rho: v128): v128 {
+  const one = splat(1.0);
+  return v128.and(
+    v128.and(f64x2.ge(k, splat(0.0)), f64x2.ge(f64x2.sub(n, k), splat(0.0))),
+    v128.and(
+      v128.and(f64x2.ge(n, one), f64x2.lt(n, splat(<f64>S_TABLE_N))),
+      v128.and(f64x2.eq(mu, mu), f64x2.eq(rho, rho)),
+    ),
+  );
 }
 
 function logPmfPairV(k: v128, n: v128, mu: v128, rho: v128): v128 {
   const one = splat(1.0);
-  const m = f64x2.min(f64x2.max(mu, splat(EDGE)), splat(1.0 - EDGE));
-  const r = f64x2.min(f64x2.max(rho, splat(EDGE)), splat(1.0 - EDGE));
-  const s = f64x2.div(f64x2.sub(one, r), r);
-  const a = f64x2.mul(m, s);
-  const b = f64x2.mul(f64x2.sub(one, m), s);
-  const ab = f64x2.add(a, b);
-  const nk = f64x2.sub(n, k);
-  // Lanes for the plain form: valid inputs (this also excludes NaN), n ≤ 200, α+β ≤ 1e6.
-  const ok = v128.and(
-    v128.and(f64x2.ge(k, splat(0.0)), f64x2.ge(nk, splat(0.0))),
-    v128.and(
-      v128.and(f64x2.le(n, splat(SIMPLE_N)), f64x2.le(ab, splat(SIMPLE_AB))),
-      v128.and(f64x2.eq(mu, mu), f64x2.eq(rho, rho)),
-    ),
-  );
-  if (!allTrue(ok)) {
-    const l0 = logPmfHybridS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0));
-    const l1 = logPmfHybridS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1));
+  if (!allTrue(fastLanes(k, n, mu, rho))) {
+    const l0 = logPmfCellS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0));
+    const l1 = logPmfCellS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1));
     return f64x2.replace_lane(f64x2.splat(l0), 1, l1);
   }
-  const mm = f64x2.min(k, nk);
-  const lc = f64x2.sub(lgammaDiffV(f64x2.add(f64x2.sub(n, mm), one), mm), lgammaDiffV(one, mm));
-  const t = f64x2.add(lgammaDiffV(a, k), lgammaDiffV(b, nk));
-  return f64x2.sub(f64x2.add(lc, t), lgammaDiffV(ab, n));
+  // pmin/pmax (one instruction each) are enough: NaN lanes were sent to the scalar path above.
+  const m = f64x2.pmin(f64x2.pmax(mu, splat(EDGE)), splat(1.0 - EDGE));
+  const r = f64x2.pmin(f64x2.pmax(rho, splat(EDGE)), splat(1.0 - EDGE));
+  const s = f64x2.div(f64x2.sub(one, r), r);
+  return logPmfFastV(k, n, f64x2.mul(m, s), f64x2.mul(f64x2.sub(one, m), s));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,11 +601,27 @@ function stopHere(j: f64, n: f64, a: f64, b: f64, t: f64, s: f64): bool {
 }
 
 /**
+ * True where k's own side (the lower tail of the mirrored (kk, α', β') below its mean) is predicted
+ * to be both longer than the other side (kk > n − kk) and heavy: kk within PREDICT_Z standard
+ * deviations of the mean, where that side holds about ≥ 0.1 of the mass (a prediction only: the
+ * caller checks the mass it implies and falls back to the direct side if it is < SWITCH_MASS).
+ * m = α'/(α'+β'); the beta-binomial variance is n·m(1−m)·(α'+β'+n)/(α'+β'+1).
+ */
+@inline function sumOtherFirst(kk: f64, n: f64, a: f64, b: f64): bool {
+  if (kk <= n - kk) return false;
+  const ab = a + b;
+  const m = a / ab;
+  const d = n * m - kk;
+  return d * d < PREDICT_Z2 * (n * m * (1.0 - m) * ((ab + n) / (ab + 1.0)));
+}
+
+/**
  * Two-sided p from ln f(k): p = 2·min(0.5, F(k), 1 − F(k) + f(k)).
  * The tail on k's side of the mean (F(k) when k ≤ nμ, else P(X ≥ k) = 1 − F(k) + f(k)) is summed
- * directly, the other by complement (floored at f(k), which it is ≥ in exact arithmetic). When the
- * direct tail is long and heavy (see SWITCH_MASS), the other side is summed and the direct one
- * follows by complement instead.
+ * directly, the other by complement (floored at f(k), which it is ≥ in exact arithmetic). Where the
+ * direct tail is long and heavy the other side is summed and the direct one follows by complement
+ * instead: predicted up front (sumOtherFirst; the direct side is summed after all if the
+ * complement comes out < SWITCH_MASS), or found on the way (see SWITCH_MASS).
  * Cost: usually a few standard deviations' worth of ratio steps (a tail stops once its rest is
  * below 1e-17 of its sum); at most about 2·min(k, n−k) when the direct side is long and heavy
  * (≥ 0.1); a long light direct side (< 0.1 of the mass, decaying slowly: U- or J-shaped pmf) is
@@ -379,6 +637,11 @@ function pValueFromLogPmf(k: f64, n: f64, a: f64, b: f64, lf: f64): f64 {
   const f = expS(lf);
   let direct: f64;
   let other: f64;
+  if (sumOtherFirst(kk, n, aa, bb)) {
+    other = tailMass(lowerTailRel(n - kk, n, bb, aa, f, lf, 0), f, lf);
+    direct = max(1.0 - other + f, f);
+    if (direct >= SWITCH_MASS) return min(1.0, 2.0 * min(direct, other));
+  }
   const sr = lowerTailRel(kk, n, aa, bb, f, lf, min(n - kk, kk) + 1.0);
   if (sr == Infinity) {
     other = tailMass(lowerTailRel(n - kk, n, bb, aa, f, lf, 0), f, lf);
@@ -406,38 +669,207 @@ export function betaBinomPValueS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  * betaBinomPValueArray: out[i] = 2·min(0.5, F(k), 1 − F(k) + f(k)) for the beta-binomial
  * (n[i], μ[i], ρ[i]) at k[i]; exact for any n (no cap on n, unlike the reference's 5e5).
  *
- * pk, pn, pmu, prho, pout: `count` f64 each; pout may alias an input only if it is not read
- * after the first pass (it holds ln f first, then p). n = 0 gives p = 1. μ, ρ clamped to
- * [1e-15, 1−1e-15]. NaN in, k < 0 or k > n gives NaN. p may underflow to 0 below ~1e-308.
- * First pass: ln f(k) for all cells (SIMD, as betaBinomLogPmfArray); second pass: the tail sums
- * (scalar, variable length per cell; the ratio recurrence in blocks of four steps with one division
- * per block, and f(k)·Σ formed by one product unless f(k) < e^−450). Relative error of p ≈ the absolute
- * error of ln f plus steps·ε, or ε/p where p follows by complement from a tail > 0.5.
+ * pk, pn, pmu, prho, pout: `count` f64 each (pout may alias an input: each pair of cells is read
+ * before its p is written). n = 0 gives p = 1. μ, ρ clamped to [1e-15, 1−1e-15]. NaN in, k < 0 or
+ * k > n gives NaN. p may underflow to 0 below ~1e-308.
+ * One pass over pairs of cells: where both cells are in the closed form's domain (1 ≤ n < 1024) and
+ * f(k) ≥ e^−450, ln f (logPmfFastV) and the tail (lowerTailRelV: the ratio recurrence for both
+ * cells at once, eight steps per division) in f64x2, f(k)·Σ formed by one product; other cells one
+ * by one (pValueOneS: the accurate ln f for n ≥ 1024, log-space tails with rescaling for tiny f(k)).
+ * Relative error of p ≈ the absolute error of ln f plus steps·ε, or ε/p where p follows by
+ * complement from a tail > 0.5.
  */
 export function betaBinomPValueArray(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
-  betaBinomLogPmfArray(pk, pn, pmu, prho, pout, count);
-  tailsPass(pk, pn, pmu, prho, pout, count);
-}
-
-/** Scalar twin of betaBinomPValueArray. */
-export function betaBinomPValueArrayScalar(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
-  betaBinomLogPmfArrayScalar(pk, pn, pmu, prho, pout, count);
-  tailsPass(pk, pn, pmu, prho, pout, count);
-}
-
-function tailsPass(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
-  for (let i = 0; i < count; i++) {
-    const o = <usize>i << 3;
-    const lf = load<f64>(pout + o);
-    if (lf != lf) continue;
-    const n = load<f64>(pn + o);
-    if (n == 0) {
-      store<f64>(pout + o, 1.0);
-      continue;
-    }
-    const m = clamp01(load<f64>(pmu + o));
-    const r = clamp01(load<f64>(prho + o));
-    const s = (1.0 - r) / r;
-    store<f64>(pout + o, pValueFromLogPmf(load<f64>(pk + o), n, m * s, (1.0 - m) * s, lf));
+  if (!sTableReady) buildSTable();
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 1 < count; i += 2) pValuePairV(pk, pn, pmu, prho, pout, <usize>i << 3);
   }
+  for (; i < count; i++) pValueCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
+}
+
+/** Scalar twin of betaBinomPValueArray (the same rule per cell, in scalar arithmetic). */
+export function betaBinomPValueArrayScalar(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
+  if (!sTableReady) buildSTable();
+  for (let i = 0; i < count; i++) pValueCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
+}
+
+/** p for the cell at byte offset o (see pValueOneS). */
+function pValueCellS(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, o: usize): void {
+  store<f64>(pout + o, pValueOneS(load<f64>(pk + o), load<f64>(pn + o), load<f64>(pmu + o), load<f64>(prho + o)));
+}
+
+/** p for one cell: ln f as logPmfCellS, then pValueFromLogPmf; NaN outside the domain, 1 at n = 0. */
+function pValueOneS(k: f64, n: f64, mu: f64, rho: f64): f64 {
+  const lf = logPmfCellS(k, n, mu, rho);
+  if (lf != lf) return NaN;
+  if (n == 0) return 1.0;
+  const m = clamp01(mu);
+  const r = clamp01(rho);
+  const s = (1.0 - r) / r;
+  return pValueFromLogPmf(k, n, m * s, (1.0 - m) * s, lf);
+}
+
+/** Both lanes by pValueOneS (inputs read before the output is written: pout may alias an input). */
+@inline function pValuePairS(k: v128, n: v128, mu: v128, rho: v128): v128 {
+  const p0 = pValueOneS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0));
+  const p1 = pValueOneS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1));
+  return f64x2.replace_lane(f64x2.splat(p0), 1, p1);
+}
+
+/**
+ * p for the pair of cells at byte offset o. Where both lanes are in the closed form's domain
+ * (logPmfPairV's rule) and f(k) ≥ e^−450 (LIN_LOG_F), ln f and the tail are computed in f64x2
+ * (logPmfFastV, then the tail by lowerTailRelV on the side chosen as in pValueFromLogPmf); a lane
+ * whose choice of side is overturned (a predicted heavy side that is not, or a direct side heavy
+ * at its cap) is redone by pValueOneS, and so are both lanes of any other pair. The inputs are read
+ * before p is stored.
+ */
+function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, o: usize): void {
+  const one = splat(1.0);
+  const k = v128.load(pk + o);
+  const n = v128.load(pn + o);
+  const mu = v128.load(pmu + o);
+  const rho = v128.load(prho + o);
+  if (!allTrue(fastLanes(k, n, mu, rho))) {
+    v128.store(pout + o, pValuePairS(k, n, mu, rho));
+    return;
+  }
+  // pmin/pmax (one instruction each) clamp as clamp01: NaN lanes were excluded above.
+  const m = f64x2.pmin(f64x2.pmax(mu, splat(EDGE)), splat(1.0 - EDGE));
+  const r = f64x2.pmin(f64x2.pmax(rho, splat(EDGE)), splat(1.0 - EDGE));
+  const sc = f64x2.div(f64x2.sub(one, r), r);
+  const a = f64x2.mul(m, sc);
+  const b = f64x2.mul(f64x2.sub(one, m), sc);
+  const lf = logPmfFastV(k, n, a, b);
+  // Regime: f(k) < e^−450 (tiny p) needs the rescaled, log-space sums of the scalar path.
+  if (!allTrue(f64x2.ge(lf, splat(LIN_LOG_F)))) {
+    v128.store(pout + o, pValuePairS(k, n, mu, rho));
+    return;
+  }
+  const ab = f64x2.add(a, b);
+  const lower = f64x2.le(f64x2.mul(k, ab), f64x2.mul(n, a));
+  const kk = select(k, f64x2.sub(n, k), lower);
+  const aa = select(a, b, lower);
+  const bb = select(b, a, lower);
+  const nkk = f64x2.sub(n, kk);
+  // sumOtherFirst per lane, multiplied out: (n·α' − kk·(α+β))²·(α+β+1) < Z²·n·α'β'·(α+β+n).
+  const dm = f64x2.sub(f64x2.mul(n, aa), f64x2.mul(kk, ab));
+  const other = v128.and(
+    f64x2.gt(kk, nkk),
+    f64x2.lt(
+      f64x2.mul(f64x2.mul(dm, dm), f64x2.add(ab, one)),
+      f64x2.mul(f64x2.mul(splat(PREDICT_Z2), n), f64x2.mul(f64x2.mul(aa, bb), f64x2.add(ab, n))),
+    ),
+  );
+  const cap = select(splat(Infinity), f64x2.add(f64x2.pmin(nkk, kk), one), other);
+  const f = expV(lf);
+  const sr = lowerTailRelV(select(nkk, kk, other), n, select(bb, aa, other), select(aa, bb, other), f, cap);
+  let redo = v128.load(TAIL_REDO);
+  const tail = f64x2.mul(f, sr);
+  const comp = f64x2.pmax(f64x2.add(f64x2.sub(one, tail), f), f);
+  const direct = select(comp, tail, other);
+  const oth = select(tail, comp, other);
+  redo = v128.or(redo, v128.and(other, f64x2.lt(direct, splat(SWITCH_MASS))));
+  let p = f64x2.pmin(one, f64x2.mul(splat(2.0), f64x2.pmin(direct, oth)));
+  if (anyTrue(redo)) p = select(pValuePairS(k, n, mu, rho), p, redo);
+  v128.store(pout + o, p);
+}
+
+/** The factor u of step i of a block from j: (j − i + 1)·((n − j + i − 1) + β). */
+@inline function tailU(j: v128, nj: v128, b: v128, i: f64): v128 {
+  return f64x2.mul(f64x2.sub(j, splat(i - 1.0)), f64x2.add(f64x2.add(nj, splat(i - 1.0)), b));
+}
+
+/**
+ * The factor d of step i of a block from j: (n − j + i)·((j − i) + α), with (j − i) + α raised to α
+ * where j − i < 0 (past the end of the tail: the step's u is 0 or its term is already 0).
+ */
+@inline function tailD(n: v128, j: v128, nj: v128, a: v128, i: f64): v128 {
+  return f64x2.mul(f64x2.add(nj, splat(i)), f64x2.pmax(f64x2.add(f64x2.sub(j, splat(i)), a), a));
+}
+
+// Lanes of lowerTailRelV that reached their cap while heavy (all-ones), stored here.
+const TAIL_REDO: usize = memory.data(16, 16);
+
+/**
+ * lowerTailRel for two cells at once (f64x2 lanes, no rescaling: only for f(k) ≥ e^−450, see
+ * LIN_LOG_F), in blocks of eight steps with one division; lanes run in lock step until
+ * both have stopped (t = 0 marks a stopped lane; past j = 0 the zero factor u makes t 0, and
+ * pmax(j − i + α, α) keeps the unused factors d of a last partial block positive).
+ * cap: per lane, as in lowerTailRel (+Inf for none); a lane whose tail is ≥ SWITCH_MASS at its cap
+ * stops there and is flagged in TAIL_REDO.
+ */
+function lowerTailRelV(j0: v128, n: v128, a: v128, b: v128, f: v128, cap: v128): v128 {
+  const zero = splat(0.0);
+  const one = splat(1.0);
+  const stopAllowed = f64x2.ge(a, one);
+  const b1 = f64x2.pmax(b, one);
+  let s = one;
+  let t = one;
+  let j = j0;
+  let steps: f64 = 0;
+  let redo = f64x2.ne(zero, zero);
+  t = select(zero, t, f64x2.le(j, zero));
+  while (anyTrue(f64x2.ne(t, zero))) {
+    // Eight steps, j … j−7, with one division: with d_i, u_i the factors of step i, P_i = d_i…d_8,
+    // the block adds t·H/D and leaves t·U/D, D = d_1P_2, U = u_1…u_8,
+    //   H = u_1(P_2 + u_2(P_3 + … + u_7(P_8 + u_8))) (= D·(r_1 + r_1r_2 + … + r_1…r_8)).
+    // n − j, j − i and their offsets are exact integers; α and β are added last (see lowerTailRel).
+    // Bounds (n < 1024, α+β ≤ 1e15): d_i < 1e18, so D < 1e144; D ≥ α^8 ≥ 1e-240 (pmax).
+    const nj = f64x2.sub(n, j);
+    const u1 = f64x2.mul(j, f64x2.add(nj, b));
+    const d1 = tailD(n, j, nj, a, 1.0);
+    const u2 = tailU(j, nj, b, 2.0);
+    const d2 = tailD(n, j, nj, a, 2.0);
+    const u3 = tailU(j, nj, b, 3.0);
+    const d3 = tailD(n, j, nj, a, 3.0);
+    const u4 = tailU(j, nj, b, 4.0);
+    const d4 = tailD(n, j, nj, a, 4.0);
+    const u5 = tailU(j, nj, b, 5.0);
+    const d5 = tailD(n, j, nj, a, 5.0);
+    const u6 = tailU(j, nj, b, 6.0);
+    const d6 = tailD(n, j, nj, a, 6.0);
+    const u7 = tailU(j, nj, b, 7.0);
+    const d7 = tailD(n, j, nj, a, 7.0);
+    const u8 = tailU(j, nj, b, 8.0);
+    const d8 = tailD(n, j, nj, a, 8.0);
+    const p7 = f64x2.mul(d7, d8);
+    const p6 = f64x2.mul(d6, p7);
+    const p5 = f64x2.mul(d5, p6);
+    const p4 = f64x2.mul(d4, p5);
+    const p3 = f64x2.mul(d3, p4);
+    const p2 = f64x2.mul(d2, p3);
+    let h = fmaV(u7, f64x2.add(d8, u8), p7);
+    h = fmaV(u6, h, p6);
+    h = fmaV(u5, h, p5);
+    h = fmaV(u4, h, p4);
+    h = fmaV(u3, h, p3);
+    h = f64x2.mul(u1, fmaV(u2, h, p2));
+    const c = f64x2.div(one, f64x2.mul(d1, p2));
+    const uu = f64x2.mul(f64x2.mul(f64x2.mul(u1, u2), f64x2.mul(u3, u4)), f64x2.mul(f64x2.mul(u5, u6), f64x2.mul(u7, u8)));
+    s = fmaV(t, f64x2.mul(h, c), s);
+    t = f64x2.mul(t, f64x2.mul(uu, c));
+    j = f64x2.sub(j, splat(8.0));
+    steps += 8.0;
+    // Stop where the rest is provably below REL_STOP of the sum (stopHere without divisions:
+    // R = Rn/Rd) or the lane has passed j = 0.
+    const nj4 = f64x2.sub(n, j);
+    const rn = f64x2.mul(j, f64x2.add(nj4, b1));
+    const rd = f64x2.mul(f64x2.add(f64x2.sub(j, one), a), f64x2.add(nj4, one));
+    const conv = v128.and(
+      v128.and(stopAllowed, f64x2.lt(rn, rd)),
+      f64x2.lt(f64x2.mul(t, rn), f64x2.mul(f64x2.mul(splat(REL_STOP), s), f64x2.sub(rd, rn))),
+    );
+    t = select(zero, t, v128.or(conv, f64x2.le(j, zero)));
+    const atCap = v128.and(f64x2.ge(splat(steps), cap), f64x2.ne(t, zero));
+    if (anyTrue(atCap)) {
+      const heavyLane = v128.and(atCap, f64x2.ge(f64x2.mul(f, s), splat(SWITCH_MASS)));
+      redo = v128.or(redo, heavyLane);
+      t = select(zero, t, heavyLane);
+      cap = select(f64x2.add(cap, cap), cap, atCap);
+    }
+  }
+  v128.store(TAIL_REDO, redo);
+  return s;
 }

@@ -15,9 +15,10 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { ArgumentTypeError, ArgumentValueError, ShapeError, init, loadCore, type Core } from '../src/index.js';
 import { adjust, betaBinomial, deltaPsi, zScores } from '../src/stats/index.js';
-import { logPmfPlain, pValuePlain } from '../src/stats/plain.js';
+import { adjustPlain, logPmfPlain, pValuePlain } from '../src/stats/plain.js';
 
 const F = JSON.parse(readFileSync(new URL('./fixtures/stats.json', import.meta.url), 'utf8'));
+const CF = JSON.parse(readFileSync(new URL('./fixtures/stats_closed_form.json', import.meta.url), 'utf8')).cells as Record<string, unknown>[];
 const num = (v: unknown) => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v === 'NaN' ? NaN : (v as number));
 const arr = (a: unknown[]) => Float64Array.from(a, num);
 const f64 = (...v: number[]) => Float64Array.from(v);
@@ -67,6 +68,46 @@ test('p-values match mpmath tail sums to 1e-12 + 4e-16·n relative, down to 1e-3
     }
   }
   assert.ok(smallest < 1e-250, `fixtures reach p = ${smallest}`);
+});
+
+test('closed form (n < 1024): ln f and p match mpmath (gen_stats_closed_form.py) in every binary and scalar twin', () => {
+  const col = (f: string) => arr(CF.map((r) => r[f]));
+  const k = col('k'), n = col('n'), mu = col('mu'), rho = col('rho'), wantL = col('logpmf'), wantP = col('p');
+  for (const [name, core] of Object.entries(cores)) {
+    if (!core) continue;
+    for (const scalar of [false, true]) {
+      const lf = betaBinomial.logPmf(k, n, mu, rho, { core, scalar });
+      const p = betaBinomial.pValues(k, n, mu, rho, { core, scalar });
+      for (let i = 0; i < k.length; i++) {
+        const where = `${name}${scalar ? ' scalar' : ''}: k=${k[i]} n=${n[i]} mu=${mu[i]} rho=${rho[i]}`;
+        assert.ok(Math.abs(lf[i] - wantL[i]) <= 2e-12 * Math.max(1, Math.abs(wantL[i])) + 4e-16 * n[i], `${where}: ln f ${lf[i]}, want ${wantL[i]}`);
+        const err = wantP[i] < 2.2250738585072014e-308 ? (p[i] < 2.3e-308 ? 0 : Infinity) : Math.abs(p[i] - wantP[i]) / wantP[i];
+        assert.ok(err <= 1e-12 + 4e-16 * n[i], `${where}: p ${p[i]}, want ${wantP[i]}`);
+      }
+    }
+  }
+  // The cells reach the closed form's special cases.
+  const s = (i: number) => (1 - rho[i]) / rho[i];
+  assert.ok(k.some((v, i) => v === 0) && k.some((v, i) => v === n[i]));
+  assert.ok(k.some((_, i) => mu[i] * s(i) < 8) && k.some((_, i) => (1 - mu[i]) * s(i) < 8) && k.some((_, i) => Math.min(mu[i], 1 - mu[i]) * s(i) > 1e4));
+});
+
+test('p-values match scipy.stats.betabinom to 1e-10 relative where scipy agrees with mpmath to 1e-11', () => {
+  let compared = 0;
+  for (const rows of [CF, P]) {
+    const usable = rows.filter((r) => r.scipy_cdf !== undefined && num(r.n) > 0);
+    const col = (f: string) => arr(usable.map((r) => r[f]));
+    const k = col('k'), n = col('n'), mu = col('mu'), rho = col('rho');
+    const scdf = col('scipy_cdf'), ssf = col('scipy_sf_ge'), cdf = col('cdf'), sf = col('sf_ge');
+    const p = betaBinomial.pValues(k, n, mu, rho);
+    for (let i = 0; i < k.length; i++) {
+      const sp = Math.min(1, 2 * Math.min(scdf[i], ssf[i]));
+      if (!(Math.abs(scdf[i] - cdf[i]) <= 1e-11 * cdf[i] && Math.abs(ssf[i] - sf[i]) <= 1e-11 * sf[i]) || !(sp > 1e-300)) continue;
+      compared++;
+      assert.ok(Math.abs(p[i] - sp) <= 1e-10 * sp, `k=${k[i]} n=${n[i]} mu=${mu[i]} rho=${rho[i]}: ${p[i]} vs scipy ${sp}`);
+    }
+  }
+  assert.ok(compared > 300, `${compared} cells compared`);
 });
 
 test('the fixtures cover n up to 1e6, k = 0, k = n, μ near 0 and 1 and ρ from 1e-8 to 0.99', () => {
@@ -161,6 +202,12 @@ test('p-values equal the sum of every pmf term (blocked recurrence, early stop a
     [3, 300, 0.2, 0.002], [297, 300, 0.8, 0.002], [150, 300, 0.01, 0.1], [2, 250, 0.99, 0.05],
     // α or β ≪ 1 with the mass at 0 or n reached through the ratio at j = 1 (j − 1 + α must not lose α).
     [150, 300, 0.2, 1 - 1e-9], [5, 300, 0.2, 1 - 1e-9], [295, 300, 0.8, 1 - 1e-9], [2, 5000, 0.001, 0.5], [4998, 5000, 0.999, 0.5],
+    // n < 1024 (closed form, tails two cells at a time): k's side longer and heavy (the other side
+    // is summed first), longer and light (direct, past its cap), a predicted heavy side that is
+    // light (skewed pmf: redone on the direct side), and mixed pairs of these.
+    [85, 100, 0.9, 0.01], [88, 100, 0.9, 0.01], [60, 100, 0.9, 0.01], [70, 100, 0.9, 0.01], [850, 1000, 0.9, 0.001],
+    [700, 1000, 0.95, 0.5], [720, 1000, 0.95, 0.5], [750, 1000, 0.95, 0.5], [280, 1000, 0.05, 0.5], [300, 400, 0.9, 0.2],
+    [15, 100, 0.1, 0.01], [12, 100, 0.1, 0.01], [40, 100, 0.1, 0.01], [1, 1023, 0.5, 0.999], [1022, 1023, 0.5, 0.999],
   ];
   const col = (j: number) => Float64Array.from(cells, (c) => c[j]);
   const [k, n, mu, rho] = [col(0), col(1), col(2), col(3)];
@@ -290,6 +337,45 @@ test('BH, BY and Holm equal R p.adjust (NaN ignored, ties as R) on every fixture
       for (let i = 0; i < p.length; i++) {
         if (Number.isNaN(want[i])) assert.ok(Number.isNaN(got[i]), `${m}[${i}] should be NaN`);
         else assert.ok(Math.abs(got[i] - want[i]) <= 1e-15 * want[i] + 1e-300, `${m}[${i}]: ${got[i]} vs ${want[i]}`);
+      }
+    }
+  }
+});
+
+test('BH, BY and Holm equal a sort of every value bit for bit: ties, NaN, 0, 1, subnormals, values at the cut', () => {
+  let seed = 99;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  // m below, at and above the size where the cut is used (64), and FRASER's size.
+  for (const m of [1, 2, 5, 63, 64, 65, 200, 1000, 20000]) {
+    for (let rep = 0; rep < (m > 1000 ? 3 : 12); rep++) {
+      const p = new Float64Array(m);
+      let qBY = 0;
+      for (let j = m; j >= 1; j--) qBY += 1 / j;
+      const shape = rep % 6;
+      for (let i = 0; i < m; i++) {
+        const u = rnd();
+        if (shape === 0) p[i] = rnd(); // uniform: the BH cut is near 1
+        else if (shape === 1) p[i] = Math.floor(rnd() * 7) / 6; // heavy ties, including 0 and 1
+        else if (shape === 2) p[i] = u < 0.1 ? NaN : u < 0.3 ? 1 : u < 0.5 ? Math.exp(-700 * rnd()) : u < 0.52 ? 5e-324 * Math.floor(1 + 10 * rnd()) : rnd();
+        else if (shape === 3) p[i] = Math.min(1, (1 / qBY) * (1 + (Math.floor(rnd() * 5) - 2) * 1e-12)); // ties around 1/q, the BY cut
+        else if (shape === 4) p[i] = u < 0.5 ? 2 ** -(1 + Math.floor(rnd() * 40)) * (1 + Math.floor(rnd() * 4) / 4) : rnd() * 1e-4; // bucket edges
+        else p[i] = u < 0.02 ? NaN : u < 0.5 ? Math.min(1, (Math.floor(rnd() * 50) + 1) / m) : rnd(); // j/m: the BH and Holm lines
+      }
+      for (const [name, fn] of [['BH', adjust.bh], ['BY', adjust.by], ['holm', adjust.holm]] as const) {
+        const got = fn(p);
+        const want = adjustPlain(p, name);
+        for (let i = 0; i < m; i++) {
+          assert.ok(Object.is(got[i], want[i]), `${name} m=${m} shape ${shape} at ${i} (p=${p[i]}): ${got[i]} vs ${want[i]}`);
+        }
+      }
+      // The same through perSample (rows of a matrix), BY and BH.
+      const rows = new Float64Array(2 * m);
+      rows.set(p, 0);
+      rows.set(p.slice().reverse(), m);
+      for (const method of ['BY', 'BH'] as const) {
+        const got = adjust.perSample(rows, 2, m, { method });
+        const want = adjustPlain(p, method);
+        for (let i = 0; i < m; i++) assert.ok(Object.is(got[i], want[i]) && Object.is(got[2 * m - 1 - i], want[i]), `perSample ${method} m=${m} at ${i}`);
       }
     }
   }

@@ -23,8 +23,11 @@ import { Core, getCore } from '../wasm/core.js';
  * Accuracy (test/stats.test.ts, against mpmath): |error of ln f| ≤ 2e-12·max(1, |ln f|) + 4e-16·n
  * (the n term is the conditioning of f on μ, ρ themselves: α and β are rounded once); p-values to
  * the same relative error, for p down to the smallest normal double (p below ~1e-308 underflows
- * to 0). Cost of a p-value: one log-pmf plus a ratio recurrence over at most 2·min(k, n−k) + 5
+ * to 0). Cost of a p-value: one log-pmf plus a ratio recurrence over at most 2·min(k, n−k) + 9
  * terms, usually a few standard deviations' worth (a tail stops once its rest is < 1e-17 of it).
+ * Cells with 1 ≤ n < 1024 (FRASER's range) take a closed form of ln f and have their tails summed
+ * two cells at a time (f64x2); others (n ≥ 1024, p below ~1e-195) the scalar forms. Measured on
+ * 500×5000 cells (bench/stats.cases.ts): about 0.35 s, 2.5× faster than the previous kernels.
  */
 
 /** Counts: Float64Array or Uint32Array. */
@@ -126,9 +129,17 @@ function run(which: 'LogPmf' | 'PValue', k: unknown, n: unknown, mu: unknown, rh
     m.set(a.mu.subarray(off, off + cnt), s.mu >>> 3);
     if (a.J === 0) m.set(a.rho.subarray(off, off + cnt), s.rho >>> 3);
     else {
-      const r0 = s.rho >>> 3;
+      // ρ per junction, repeated row by row: copied in runs of whole rows (no index arithmetic per cell).
       const J = a.J;
-      for (let i = 0; i < cnt; i++) m[r0 + i] = a.rho[(off + i) % J];
+      let at = s.rho >>> 3;
+      let j = off % J;
+      for (let left = cnt; left > 0; ) {
+        const run = Math.min(left, J - j);
+        m.set(a.rho.subarray(j, j + run), at);
+        at += run;
+        left -= run;
+        j = 0;
+      }
     }
     kernel(s.k, s.n, s.mu, s.rho, s.out, cnt);
     out.set(core.f64.subarray(s.out >>> 3, (s.out >>> 3) + cnt), off);

@@ -2,7 +2,8 @@
  * Plain-TypeScript beta-binomial log-pmf and p-value, written directly from the maths for tests and
  * benchmarks (not exported from the package): lnΓ by Stirling's series after shifting x to ≥ 10,
  * the log-pmf as the sum of nine lnΓ values (so it loses ~ε·n·ln(α+β+n) absolute to cancellation;
- * fine for moderate n and α+β), and the same tail recurrence as the kernel without the cap rule.
+ * fine for moderate n and α+β), and the same tail recurrence as the kernel without the cap rule;
+ * and p.adjust (BH, BY, Holm) by a sort of all values (adjustPlain).
  */
 const HALF_LOG_2PI = 0.9189385332046728;
 
@@ -48,4 +49,39 @@ export function pValuePlain(k: number, n: number, mu: number, rho: number): numb
   const direct = Math.exp(lf + Math.log(s));
   const other = Math.max(1 - direct + f, f);
   return Math.min(1, 2 * Math.min(direct, other));
+}
+
+/**
+ * R's p.adjust for "BH", "BY" and "holm" with NaN left out of m, by a sort of every value: the
+ * reference for src/stats/adjust.ts (which sorts only the values below a cut) in tests and
+ * benchmarks. Same formulas and order of operations: holm (m − j + 1)·p(j) with a running maximum
+ * from the bottom; BH/BY q·m/j·p(j) with a running minimum from the top; clamped to 1.
+ */
+export function adjustPlain(p: Float64Array, method: 'BH' | 'BY' | 'holm'): Float64Array {
+  const out = new Float64Array(p.length).fill(NaN);
+  const order: number[] = [];
+  for (let i = 0; i < p.length; i++) if (p[i] === p[i]) order.push(i);
+  order.sort((x, y) => p[x] - p[y]);
+  const m = order.length;
+  if (method === 'holm') {
+    let run = 0;
+    for (let j = 0; j < m; j++) {
+      const v = (m - j) * p[order[j]];
+      if (v > run) run = v;
+      out[order[j]] = run < 1 ? run : 1;
+    }
+    return out;
+  }
+  let q = 1;
+  if (method === 'BY') {
+    q = 0;
+    for (let j = m; j >= 1; j--) q += 1 / j;
+  }
+  let run = Infinity;
+  for (let j = m - 1; j >= 0; j--) {
+    const v = ((q * m) / (j + 1)) * p[order[j]];
+    if (v < run) run = v;
+    out[order[j]] = run < 1 ? run : 1;
+  }
+  return out;
 }
