@@ -229,8 +229,9 @@ function bd0FastS(x: f64, m: f64, dx: f64): f64 {
  */
 function logPmfFastS(k: f64, n: f64, a: f64, b: f64): f64 {
   const nk = n - k;
-  // Ratios of 8-factor products: each product < (1e15 + 2^10)^8 ≈ 1e120, a ratio in [1e-130, 1e140]
-  // (α, β ≥ 1e-30), the product of three finite and nonzero.
+  // Ratios of 8-factor products (each in [5e-27, 1e121] for 1e-30 ≤ α, β, α+β ≤ 1e15, n < 1024).
+  // rs is a ratio of Γ values: Γ(α+8)Γ(α+k)/(Γ(α)Γ(α+k+8)) ∈ [4e-51, 1] (likewise for β) times
+  // Γ(T+s)Γ(α+β)/(Γ(T)Γ(α+β+s)) ∈ [1, 2e51] (s = 8 or 16): finite and normal.
   let rs: f64 = 1;
   const sa = a < SHIFT;
   const sb = b < SHIFT;
@@ -336,6 +337,7 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128): v128 {
   const one = splat(1.0);
   const e8 = splat(SHIFT);
   const nk = f64x2.sub(n, k);
+  // The shift as in logPmfFastS (same bounds; the 16-factor products here are < 1e241).
   let rs = one;
   const sa = anyTrue(f64x2.lt(a, e8));
   const sb = anyTrue(f64x2.lt(b, e8));

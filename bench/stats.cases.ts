@@ -7,13 +7,22 @@
  * cell, ρ log-uniform in (0.01, 0.1) per junction, k ~ beta-binomial(n, μ, ρ).
  * A second group has FRASER-like depths and dispersions (see fraserInputs: n up to several hundred,
  * ρ down to 0.001, μ from 0.01 to 0.99, 3% outliers), WebAssembly rows only.
+ * A third group times the per-sample multiple-testing adjustment (adjust.perSample, no groups) of
+ * 500 samples × 20 000 junctions of p-values shaped like FRASER's (see adjustInputs) by BY and BH,
+ * against p.adjust by a comparator sort of every value (adjustPlain; timed on the first 50 samples,
+ * throughput per p-value comparable).
+ *
+ * Set BENCH_BASELINE_WASM to a directory with an earlier build's latentwasm.{relaxed,simd,scalar}.wasm
+ * to add its rows to the p-value groups (a before/after comparison in one run).
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCore, type Core } from '../src/wasm/core.js';
 import { pValues } from '../src/stats/betaBinomial.js';
-import { pValuePlain } from '../src/stats/plain.js';
+import { adjustPlain, pValuePlain } from '../src/stats/plain.js';
+import { perSample } from '../src/stats/adjust.js';
 import { Rng } from '../src/random.js';
 import { rng, type BenchCase } from './harness.js';
 
@@ -21,7 +30,7 @@ const N = 500;
 const J = 5000;
 const here = dirname(fileURLToPath(import.meta.url));
 
-function inputs() {
+export function inputs() {
   const u = rng(42);
   const normal = () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
   // Marsaglia–Tsang gamma(shape, 1); shape < 1 by the boost u^(1/shape).
@@ -67,7 +76,7 @@ function inputs() {
  * μ = sigmoid(logit μ₀ + 0.3·N(0,1)), k ~ beta-binomial(n, μ, ρ), and 3% outliers with
  * k ~ binomial(n, μ ± 0.4) (clamped to [0.001, 0.999]).
  */
-function fraserInputs() {
+export function fraserInputs() {
   const g = new Rng(7);
   const logit = (x: number) => Math.log(x / (1 - x));
   const depth = new Float64Array(J), mu0 = new Float64Array(J), rho = new Float64Array(J);
@@ -92,6 +101,22 @@ function fraserInputs() {
   return { k, n, mu, rho };
 }
 
+/**
+ * p-values like FRASER's per sample: 75% uniform (most cells), 15% exactly 1 (k at the median of a
+ * discrete pmf), 8% small (log-uniform in [1e-12, 1e-2]), 2% NaN (no reads); N_ADJ × J_ADJ.
+ */
+const N_ADJ = 500;
+const J_ADJ = 20000;
+export function adjustInputs(): Float64Array {
+  const g = new Rng(3);
+  const p = new Float64Array(N_ADJ * J_ADJ);
+  for (let i = 0; i < p.length; i++) {
+    const u = g.uniform();
+    p[i] = u < 0.75 ? g.uniform() : u < 0.9 ? 1 : u < 0.98 ? Math.exp(Math.log(1e-12) + g.uniform() * Math.log(1e10)) : NaN;
+  }
+  return p;
+}
+
 type Ext = Record<string, { median: number; p25: number; p75: number; samples: number }>;
 function scipyTimes(): Ext | undefined {
   try {
@@ -113,6 +138,17 @@ export async function cases(): Promise<BenchCase[]> {
       cores.push({ label: simd === 'baseline' ? 'wasm simd' : `wasm ${simd}`, core: await loadCore({ simd }) });
     } catch {
       process.stderr.write(`wasm ${simd} is not available on this host; its rows are skipped\n`);
+    }
+  }
+  const baseDir = process.env.BENCH_BASELINE_WASM;
+  if (baseDir) {
+    for (const [simd, file] of [['relaxed', 'relaxed'], ['simd', 'simd'], ['scalar', 'scalar']]) {
+      try {
+        const bytes = readFileSync(join(baseDir, `latentwasm.${file}.wasm`));
+        cores.push({ label: `baseline ${simd} (${baseDir})`, core: await loadCore({ bytes }) });
+      } catch {
+        process.stderr.write(`baseline wasm ${simd} could not be loaded from ${baseDir}; its row is skipped\n`);
+      }
     }
   }
   for (const { label, core } of cores) {
@@ -139,6 +175,20 @@ export async function cases(): Promise<BenchCase[]> {
     if (label === 'wasm simd') {
       out.push({ group: fgroup, name: 'wasm simd, scalar twin', work: cells, unit: 'elements', time: 3000, fn: () => pValues(f.k, f.n, f.mu, f.rho, { junctions: J, core, scalar: true })[123457] });
     }
+  }
+  const pa = adjustInputs();
+  const agroup = `per-sample p.adjust: ${N_ADJ}×${J_ADJ} p-values (75% uniform, 15% = 1, 8% small, 2% NaN)`;
+  const PLAIN_ROWS = 50;
+  const plainRows = (method: 'BY' | 'BH') => () => {
+    let c = 0;
+    for (let i = 0; i < PLAIN_ROWS; i++) c += adjustPlain(pa.subarray(i * J_ADJ, (i + 1) * J_ADJ), method)[7];
+    return c;
+  };
+  for (const method of ['BY', 'BH'] as const) {
+    out.push({ group: agroup, name: `adjust.perSample ${method}`, work: pa.length, unit: 'elements', time: 3000, fn: () => perSample(pa, N_ADJ, J_ADJ, { method })[7] });
+  }
+  for (const method of ['BY', 'BH'] as const) {
+    out.push({ group: agroup, name: `plain TS ${method} (sort every value; ${PLAIN_ROWS} samples)`, work: PLAIN_ROWS * J_ADJ, unit: 'elements', time: 3000, fn: plainRows(method) });
   }
   return out;
 }

@@ -27,7 +27,8 @@ import { Core, getCore } from '../wasm/core.js';
  * terms, usually a few standard deviations' worth (a tail stops once its rest is < 1e-17 of it).
  * Cells with 1 ≤ n < 1024 (FRASER's range) take a closed form of ln f and have their tails summed
  * two cells at a time (f64x2); others (n ≥ 1024, p below ~1e-195) the scalar forms. Measured on
- * 500×5000 cells (bench/stats.cases.ts): about 0.35 s, 2.5× faster than the previous kernels.
+ * 500×5000 cells (bench/stats.cases.ts, relaxed SIMD): 0.34 s for n ~ NB(mean 50) and 0.42 s for
+ * FRASER-like depths, 2.3–2.5× faster than the previous kernels in the same run.
  */
 
 /** Counts: Float64Array or Uint32Array. */
