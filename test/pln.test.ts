@@ -268,6 +268,8 @@ test('fits are deterministic, round-trip through JSON, and transform new samples
     assert.is(c.elbo, a.elbo);
     // Transform the first 20 samples: their ELBO under the fitted parameters is close to their share.
     const t = c.transform({ counts: sim.Y.slice(0, 200) });
+    const one = c.transform({ counts: sim.Y.slice(0, 10) });
+    assert.ok(one.converged && one.M.length === (model === 'pca' ? 2 : 10), `${model}: transform of a single sample`);
     assert.ok(t.converged && Number.isFinite(t.elbo), `${model} transform`);
     assert.is(t.M.length, 20 * (model === 'pca' ? 2 : 10));
     assert.ok(t.S.every((v) => v > 0));

@@ -149,8 +149,9 @@ async function writeModelDir(dir: string, files: Map<string, Uint8Array>): Promi
 export async function readModelDir(dir: string): Promise<{ model: FraserModel; extra: Record<string, unknown> }> {
   const files = new Map<string, Uint8Array>();
   try {
-    const index = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { arrays?: { file: string }[] };
-    files.set('model.json', await readFile(join(dir, 'model.json')));
+    const meta = await readFile(join(dir, 'model.json'));
+    files.set('model.json', meta);
+    const index = JSON.parse(new TextDecoder().decode(meta)) as { arrays?: { file: string }[] };
     for (const a of index.arrays ?? []) {
       const bytes = await readFile(join(dir, a.file)).catch(() => undefined);
       if (bytes) files.set(a.file, bytes);

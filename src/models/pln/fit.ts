@@ -77,7 +77,11 @@ interface Prepared {
   offsets: 'none' | 'logLibrary' | 'matrix';
 }
 
-function prepare(data: PlnData): Prepared {
+/**
+ * Validated data. With `columns` (transform of new samples) the fit's kept/dropped columns are
+ * used instead of this data's all-zero ones, and a single sample is allowed.
+ */
+function prepare(data: PlnData, columns?: { kept: Uint32Array; dropped: Uint32Array }): Prepared {
   if (typeof data !== 'object' || data === null) throw new ArgumentTypeError('data must be an object { counts, variables, covariates?, offsets? }', 'data');
   const Y0 = data.counts;
   if (!(Y0 instanceof Float64Array || Y0 instanceof Uint32Array)) throw new ArgumentTypeError('counts must be a Float64Array or Uint32Array (n×p, row-major)', 'counts');
@@ -85,19 +89,26 @@ function prepare(data: PlnData): Prepared {
   if (Y0.length % p0 !== 0 || Y0.length === 0) throw new ShapeError(`counts has ${Y0.length} entries, not a positive multiple of p = ${p0}`, 'counts');
   const n = Y0.length / p0;
   if (data.samples !== undefined && data.samples !== n) throw new ShapeError(`counts has ${n} rows of p = ${p0}, samples says ${data.samples}`, 'samples');
-  if (n < 2) throw new PlnInputError('at least 2 samples are needed', 'counts');
+  if (n < (columns ? 1 : 2)) throw new PlnInputError(columns ? 'at least 1 sample is needed' : 'at least 2 samples are needed', 'counts');
   for (let c = 0; c < Y0.length; c++) {
     const v = Y0[c];
     if (!(v >= 0) || !Number.isFinite(v) || Math.floor(v) !== v) {
       throw new PlnInputError(`counts[${c}] (sample ${Math.floor(c / p0)}, variable ${c % p0}) = ${v} is not a non-negative integer`, `counts[${c}]`);
     }
   }
-  const colSum = new Float64Array(p0);
-  for (let c = 0; c < Y0.length; c++) colSum[c % p0] += Y0[c];
-  const keptL: number[] = [], droppedL: number[] = [];
-  for (let j = 0; j < p0; j++) (colSum[j] > 0 ? keptL : droppedL).push(j);
-  if (keptL.length === 0) throw new PlnInputError('every variable is zero in every sample', 'counts');
-  const kept = Uint32Array.from(keptL), dropped = Uint32Array.from(droppedL);
+  let kept: Uint32Array, dropped: Uint32Array;
+  if (columns) {
+    if (columns.kept.length + columns.dropped.length !== p0) throw new ShapeError(`counts have ${p0} columns, the fit's input had ${columns.kept.length + columns.dropped.length}`, 'counts');
+    ({ kept, dropped } = columns);
+  } else {
+    const colSum = new Float64Array(p0);
+    for (let c = 0; c < Y0.length; c++) colSum[c % p0] += Y0[c];
+    const keptL: number[] = [], droppedL: number[] = [];
+    for (let j = 0; j < p0; j++) (colSum[j] > 0 ? keptL : droppedL).push(j);
+    if (keptL.length === 0) throw new PlnInputError('every variable is zero in every sample', 'counts');
+    kept = Uint32Array.from(keptL);
+    dropped = Uint32Array.from(droppedL);
+  }
   const p = kept.length;
   const Y = new Float64Array(n * p);
   for (let i = 0; i < n; i++) for (let jj = 0; jj < p; jj++) Y[i * p + jj] = Y0[i * p0 + kept[jj]];
@@ -111,8 +122,11 @@ function prepare(data: PlnData): Prepared {
     X = data.covariates;
     d = X.length / n;
     for (let c = 0; c < X.length; c++) if (!Number.isFinite(X[c])) throw new PlnInputError(`covariates[${c}] (sample ${Math.floor(c / d)}, column ${c % d}) = ${X[c]} is not finite`, `covariates[${c}]`);
-    if (d >= n) throw new PlnInputError(`covariates have d = ${d} columns for n = ${n} samples: XᵀX is singular`, 'covariates');
-    checkFullRank(X, n, d);
+    // B is estimated only in a fit; new samples (transform) need no full-rank X.
+    if (!columns) {
+      if (d >= n) throw new PlnInputError(`covariates have d = ${d} columns for n = ${n} samples: XᵀX is singular`, 'covariates');
+      checkFullRank(X, n, d);
+    }
   }
   let O: Float64Array | null = null;
   let offsets: Prepared['offsets'] = 'none';
@@ -360,7 +374,7 @@ export class PlnFit {
     const pIn = this.kept.length + this.dropped.length;
     const counts = data.counts;
     if (!counts || counts.length % pIn !== 0) throw new ShapeError(`counts must have ${pIn} columns (the fit's input)`, 'counts');
-    const pr = prepareWithColumns({ ...data, variables: pIn }, this.kept, this.dropped);
+    const pr = prepare({ ...data, variables: pIn }, { kept: this.kept, dropped: this.dropped });
     if (pr.d !== this.d) throw new ShapeError(`covariates have ${pr.d} columns, the fit has ${this.d}`, 'covariates');
     const fixed: PlnFixed = { B: this.B };
     const lowRank = this.model === 'pca' || this.model === 'fixed-v';
@@ -411,36 +425,6 @@ function vLambdaHalf(V: Float64Array, lambda: Float64Array, p: number, q: number
   const C = new Float64Array(p * q);
   for (let j = 0; j < p; j++) for (let k = 0; k < q; k++) C[j * q + k] = V[j * q + k] * Math.sqrt(lambda[k]);
   return C;
-}
-
-/** prepare() for new samples, keeping the fit's columns (a column all zero in the new data is kept). */
-function prepareWithColumns(data: PlnData, kept: Uint32Array, dropped: Uint32Array): Prepared {
-  const pIn = data.variables;
-  const n = data.counts.length / pIn;
-  // Validate through prepare() on the full matrix with a guard column sum, then select the fit's columns.
-  const Y0 = data.counts;
-  for (let c = 0; c < Y0.length; c++) {
-    const v = Y0[c];
-    if (!(v >= 0) || !Number.isFinite(v) || Math.floor(v) !== v) throw new PlnInputError(`counts[${c}] = ${v} is not a non-negative integer`, `counts[${c}]`);
-  }
-  const base = prepare({ ...data, counts: Float64Array.from(Y0, (v, c) => (c < pIn && v === 0 ? 1 : v)) });
-  const p = kept.length;
-  const Y = new Float64Array(n * p);
-  for (let i = 0; i < n; i++) for (let jj = 0; jj < p; jj++) Y[i * p + jj] = Y0[i * pIn + kept[jj]];
-  let O: Float64Array | null = null;
-  if (data.offsets === 'logLibrary') {
-    O = new Float64Array(n * p);
-    for (let i = 0; i < n; i++) {
-      let t = 0;
-      for (let j = 0; j < pIn; j++) t += Y0[i * pIn + j];
-      if (t === 0) throw new PlnInputError(`sample ${i} has no counts: its log library size is −∞`, `counts[${i * pIn}]`);
-      O.fill(Math.log(t), i * p, (i + 1) * p);
-    }
-  } else if (data.offsets instanceof Float64Array) {
-    O = new Float64Array(n * p);
-    for (let i = 0; i < n; i++) for (let jj = 0; jj < p; jj++) O[i * p + jj] = data.offsets[i * pIn + kept[jj]];
-  }
-  return { ...base, n, p, Y, O, kept, dropped };
 }
 
 /** Fits a PLN model (see the file header). */

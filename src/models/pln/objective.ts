@@ -174,7 +174,7 @@ export class PlnObjective {
       this.G1 = ws.f64(n * q, 'gradient M');
       this.G2 = ws.f64(n * q, 'gradient S');
       this.pq = lowRank ? ws.f64(p * q, 'gradient C') : undefined;
-      this.P = lowRank ? undefined : ws.f64(d * n, '(XᵀX)⁻¹Xᵀ');
+      this.P = lowRank || o.fixed ? undefined : ws.f64(d * n, '(XᵀX)⁻¹Xᵀ');
       this.pp = lowRank ? undefined : ws.f64(p * p, 'Σ / Σ⁻¹');
       this.dp = ws.f64(d * p, 'gradient B');
       this.X2 = ws.f64(n * d, 'X∘X');
@@ -189,8 +189,8 @@ export class PlnObjective {
     if (this.Ow) this.Ow.set(o.O!);
     // Σ lnΓ(Y+1), exactly (not Stirling), with the core's lgamma.
     this.logFactorial = sumLogFactorial(this.core, this.Yw, this.L);
-    if (!lowRank) {
-      // (XᵀX)⁻¹Xᵀ once: B̂ = P·M.
+    if (!lowRank && !o.fixed) {
+      // (XᵀX)⁻¹Xᵀ once: B̂ = P·M (not needed when B is fixed).
       const X = matrix(n, d, o.X);
       const xtx = new Float64Array(d * d);
       for (let i = 0; i < n; i++) for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) xtx[a * d + b] += o.X[i * d + a] * o.X[i * d + b];
