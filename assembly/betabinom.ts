@@ -41,10 +41,10 @@
 
 import {
   digammaDiffS, digammaDiffV, digammaS, digammaV, expS, expV, countProducts2V, lastCountProduct, lastDigammaDiffS, lastDigammaDiffV, lgammaDiffS, logV,
-  lgammaDiffV, lgammaDigammaDiffS, lgammaDigammaDiffV, lgammaS, lgammaV, trigammaS, trigammaV,
+  lgammaDiffV, lgammaDigammaDiffS, lgammaDigammaDiffV, lgammaS, lgammaV, logCoreV, logS, trigammaS, trigammaV,
 } from "./special";
-import { LN2_HI, LN2_LO } from "./coefficients";
-import { allTrue, anyTrue, fmaV, hsum, select, splat } from "./simd";
+import { digammaStirling, digammaStirlingV, LN2_HI, LN2_LO, lgammaStirling, lgammaStirlingV, trigammaStirling, trigammaStirlingV } from "./coefficients";
+import { allTrue, anyTrue, fmaV, fnmaV, hsum, select, splat } from "./simd";
 
 // The fused count differences' array kernels are exported with this file (assembly/index.ts
 // re-exports it whole); the beta-binomial cells are their main user.
@@ -95,6 +95,21 @@ const RHO_PENALTY: f64 = 1e-4;
 
 @inline function clampYV(y: v128): v128 {
   return f64x2.pmin(f64x2.pmax(y, splat(-Y_MAX)), splat(Y_MAX));
+}
+
+// 1 − μ of the last muPairV call.
+const OMU_V: usize = memory.data(16, 16);
+
+/** μ = sigmoid(y) of a pair, y clamped to ±300 (see muS); leaves 1 − μ at OMU_V. */
+@inline function muPairV(yRaw: v128): v128 {
+  const y = clampYV(yRaw);
+  const one = splat(1.0);
+  const e = expV(f64x2.neg(f64x2.abs(y)));
+  const inv = f64x2.div(one, f64x2.add(one, e));
+  const em = f64x2.mul(e, inv);
+  const pos = f64x2.ge(y, splat(0.0));
+  v128.store(OMU_V, select(em, inv, pos));
+  return select(inv, em, pos);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,13 +265,8 @@ function cellsV(
         else store<f64>(gRow + o8, 0.0);
         continue;
       }
-      const y = clampYV(f64x2.add(f64sV(yRow + o8, full), bv));
-      const e = expV(f64x2.neg(f64x2.abs(y)));
-      const inv = f64x2.div(one, f64x2.add(one, e));
-      const em = f64x2.mul(e, inv);
-      const pos = f64x2.ge(y, zero);
-      const mu = select(inv, em, pos);
-      const omu = select(em, inv, pos);
+      const mu = muPairV(f64x2.add(f64sV(yRow + o8, full), bv));
+      const omu = v128.load(OMU_V);
       const alpha = f64x2.mul(mu, av);
       const beta = f64x2.mul(omu, av);
       const kc = f64x2.add(kk, cv);
@@ -532,6 +542,8 @@ function rhoV(
   const intC = floor(c) == c;
   const want1 = pD1 != 0 || pD2 != 0;
   const want2 = pD2 != 0;
+  // Integer c with derivatives: the fused cells (f alone, Brent's case, is cheaper by Δlnγ only).
+  const fused = intC && want1;
   const cv = splat(c);
   const c2 = splat(2.0 * c);
   const zero = splat(0.0);
@@ -546,6 +558,7 @@ function rhoV(
     const yRow = pY + ((<usize>r * <usize>ldy) << 3);
     const kRow = pK + ((j * <usize>ldk) << 2);
     const nRow = pN + ((j * <usize>ldk) << 2);
+    if (fused) rhoRowIntV(a);
     let f = zero;
     let fa = zero;
     let faa = zero;
@@ -553,44 +566,34 @@ function rhoV(
       const full = i + 1 < cols;
       const o8 = <usize>i << 3;
       const o4 = <usize>i << 2;
-      const y = clampYV(f64x2.add(f64sV(yRow + o8, full), bv));
       const kk = countsV(kRow + o4, full);
       const nn = countsV(nRow + o4, full);
       let live = f64x2.ne(nn, zero);
       if (!full) live = i64x2.replace_lane(live, 1, 0);
       if (!anyTrue(live)) continue;
-      const e = expV(f64x2.neg(f64x2.abs(y)));
-      const inv = f64x2.div(one, f64x2.add(one, e));
-      const em = f64x2.mul(e, inv);
-      const pos = f64x2.ge(y, zero);
-      const mu = select(inv, em, pos);
-      const omu = select(em, inv, pos);
+      const mu = muPairV(f64x2.add(f64sV(yRow + o8, full), bv));
+      const omu = v128.load(OMU_V);
+      if (fused) {
+        // Every count difference of the three sides at once (f″ costs little more than f and f′).
+        f = f64x2.add(f, v128.and(rhoCellIntV(mu, omu, av, kk, nn, c), live));
+        fa = f64x2.add(fa, v128.and(v128.load(RHO_CELL_V), live));
+        faa = f64x2.add(faa, v128.and(v128.load(RHO_CELL_V, 16), live));
+        continue;
+      }
+      // f alone (count differences), or non-integer c (full lnΓ, ψ and ψ′ differences).
       const alpha = f64x2.mul(mu, av);
       const beta = f64x2.mul(omu, av);
       const kc = f64x2.add(kk, cv);
       const mc = f64x2.add(f64x2.sub(nn, kk), cv);
       const nc = f64x2.add(nn, c2);
-      if (want1 && intC) {
-        // f and f' need Δlnγ and Δψ of the same three pairs: one fused call each.
-        const ln = lgammaDigammaDiffV(av, nc);
-        const dn = lastDigammaDiffV();
-        const la = lgammaDigammaDiffV(alpha, kc);
-        const da = lastDigammaDiffV();
-        const lb = lgammaDigammaDiffV(beta, mc);
-        const db = lastDigammaDiffV();
-        f = f64x2.add(f, v128.and(f64x2.sub(ln, f64x2.add(la, lb)), live));
-        const d = f64x2.sub(dn, f64x2.add(f64x2.mul(mu, da), f64x2.mul(omu, db)));
+      const l = f64x2.sub(lgDiffV(av, nc, intC), f64x2.add(lgDiffV(alpha, kc, intC), lgDiffV(beta, mc, intC)));
+      f = f64x2.add(f, v128.and(l, live));
+      if (want1) {
+        const d = f64x2.sub(
+          dgDiffV(av, nc, intC),
+          f64x2.add(f64x2.mul(mu, dgDiffV(alpha, kc, intC)), f64x2.mul(omu, dgDiffV(beta, mc, intC))),
+        );
         fa = f64x2.add(fa, v128.and(d, live));
-      } else {
-        const l = f64x2.sub(lgDiffV(av, nc, intC), f64x2.add(lgDiffV(alpha, kc, intC), lgDiffV(beta, mc, intC)));
-        f = f64x2.add(f, v128.and(l, live));
-        if (want1) {
-          const d = f64x2.sub(
-            dgDiffV(av, nc, intC),
-            f64x2.add(f64x2.mul(mu, dgDiffV(alpha, kc, intC)), f64x2.mul(omu, dgDiffV(beta, mc, intC))),
-          );
-          fa = f64x2.add(fa, v128.and(d, live));
-        }
       }
       if (want2) {
         const d2 = f64x2.sub(
@@ -603,6 +606,237 @@ function rhoV(
     finishRho(r, t, tc != t, a, hsum(f), hsum(fa), hsum(faa), pF, pD1, pD2);
   }
 }
+
+// The ρ cells for integer c: every count difference the objective needs (Δlnγ, Δψ and the ψ′
+// difference of the three sides α, β and a of a cell) from one pass, with two divisions and six
+// logarithms per pair of cells instead of separate calls per function and side.
+//
+// A side (x, k) is split into a head of h factors and an asymptotic tail:
+// - head: P = Π_{i<h}(x+i) with its derivatives P′, P″ in x (one recurrence over pairs of factors,
+//   q(t) = t² + t, q′ = 2t+1, q″ = 2), so that ln P = Δlnγ(x,h), P′/P = Δψ(x,h) and
+//   (P′/P)² − P″/P = Σ_{i<h} 1/(x+i)² = ψ′(x) − ψ′(x+h). The last difference cancels by at most a
+//   factor h ≤ 24 (Cauchy–Schwarz: (Σu)² ≤ h·Σu²), a loss of ≤ 1.4 digits, and only f″ uses it;
+//   f″ steers Newton's steps and does not move the optimum.
+// - tail, from a1 = x+h over k1 = k−h to n = x+k, by the shifted Stirling series as in
+//   lgammaDigammaDiffS; the ψ′ difference takes its first three terms differenced in closed form
+//   (nothing cancels when k1 ≪ a1, e.g. at the binomial limit a → e^30) and the rest of the series
+//   at both ends. Every tail term is exactly 0 when k1 = 0 and a1 = n = 1.
+// The regimes: k ≤ 24 and x ≤ 1e4: head only (h = k); otherwise x < 10: h = 10 (the usual shift);
+// otherwise h = 0. Then the products stay within [2e-157, 1e205] for every x ≥ 4.7e-144 (μ ≥ 5e-131
+// from the y clamp times a ≥ e^−30) and a ≤ e^30, so the α and β sides (and the a side's tail)
+// share one division, and ln Pα + ln Pβ is one logarithm.
+// The a side is the same per row up to n: its shift and the Stirling terms at a1 are computed once
+// per row, in scalar code; cells with n+2c ≤ 24 (and a ≤ 1e4) take its head path instead.
+const HEAD_K: f64 = 24.0;
+const HEAD_MAX_X: f64 = 1e4;
+const SHIFT: f64 = 10.0;
+
+// Head products of one side, P, P′ and P″ at RHO_HEAD_V (+0, +16, +32).
+const RHO_HEAD_V: usize = memory.data(96, 16);
+// Tail of one side: Δψ at +0, ψ′ difference at +16.
+const RHO_TAIL_V: usize = memory.data(32, 16);
+
+/**
+ * Head products of two sides at once (two independent chains in one loop): (x1, h1) leaves P, P′,
+ * P″ at RHO_HEAD_V and returns nothing; (x2, h2) at RHO_HEAD_V + 48. h are integers ≥ 0.
+ */
+@inline function headProducts2V(x1: v128, h1: v128, x2: v128, h2: v128): void {
+  const hmax = max(
+    max(f64x2.extract_lane(h1, 0), f64x2.extract_lane(h1, 1)),
+    max(f64x2.extract_lane(h2, 0), f64x2.extract_lane(h2, 1)),
+  );
+  const one = splat(1.0);
+  const two = splat(2.0);
+  let p1 = one, d1 = splat(0.0), s1 = splat(0.0), t1 = x1;
+  let p2 = one, d2 = splat(0.0), s2 = splat(0.0), t2 = x2;
+  // Pair (t, t+1) is complete when t < x+h−1; the values are whole numbers apart, so comparing with
+  // x+h−1.5 is safe against rounding. Lanes past their own h multiply by 1 and add 0.
+  const lim1 = f64x2.sub(f64x2.add(x1, h1), splat(1.5));
+  const lim2 = f64x2.sub(f64x2.add(x2, h2), splat(1.5));
+  for (let j: f64 = 1; j < hmax; j += 2) {
+    const l1 = f64x2.lt(t1, lim1);
+    const q1 = select(fmaV(t1, t1, t1), one, l1);
+    const r1 = v128.and(f64x2.add(f64x2.add(t1, t1), one), l1);
+    s1 = fmaV(s1, q1, fmaV(f64x2.add(d1, d1), r1, v128.and(f64x2.add(p1, p1), l1)));
+    d1 = fmaV(d1, q1, f64x2.mul(p1, r1));
+    p1 = f64x2.mul(p1, q1);
+    t1 = f64x2.add(t1, two);
+    const l2 = f64x2.lt(t2, lim2);
+    const q2 = select(fmaV(t2, t2, t2), one, l2);
+    const r2 = v128.and(f64x2.add(f64x2.add(t2, t2), one), l2);
+    s2 = fmaV(s2, q2, fmaV(f64x2.add(d2, d2), r2, v128.and(f64x2.add(p2, p2), l2)));
+    d2 = fmaV(d2, q2, f64x2.mul(p2, r2));
+    p2 = f64x2.mul(p2, q2);
+    t2 = f64x2.add(t2, two);
+  }
+  // An odd h adds the factor t = x+h−1 (q = t, q′ = 1, q″ = 0).
+  const half = splat(0.5);
+  const o1 = f64x2.ne(f64x2.floor(f64x2.mul(h1, half)), f64x2.mul(h1, half));
+  const u1 = f64x2.add(x1, f64x2.sub(h1, one));
+  v128.store(RHO_HEAD_V, select(f64x2.mul(p1, u1), p1, o1));
+  v128.store(RHO_HEAD_V, select(fmaV(d1, u1, p1), d1, o1), 16);
+  v128.store(RHO_HEAD_V, select(fmaV(s1, u1, f64x2.add(d1, d1)), s1, o1), 32);
+  const o2 = f64x2.ne(f64x2.floor(f64x2.mul(h2, half)), f64x2.mul(h2, half));
+  const u2 = f64x2.add(x2, f64x2.sub(h2, one));
+  v128.store(RHO_HEAD_V, select(f64x2.mul(p2, u2), p2, o2), 48);
+  v128.store(RHO_HEAD_V, select(fmaV(d2, u2, p2), d2, o2), 64);
+  v128.store(RHO_HEAD_V, select(fmaV(s2, u2, f64x2.add(d2, d2)), s2, o2), 80);
+}
+
+/**
+ * The tail of a side: returns Δlnγ(a1, k1) and leaves Δψ(a1, k1) and ψ′(a1) − ψ′(n) at RHO_TAIL_V;
+ * n = a1 + k1, ia = 1/a1, inn = 1/n, logN = ln n. All 0 when k1 = 0 and a1 = n = ia = inn = 1.
+ */
+@inline function rhoTailV(a1: v128, k1: v128, ia: v128, inn: v128, logN: v128): v128 {
+  const one = splat(1.0);
+  const half = splat(0.5);
+  const wa = f64x2.mul(ia, ia);
+  const wn = f64x2.mul(inn, inn);
+  // log1p(k1/a1) with one logarithm: 1/(1+u) = a1/n = a1·inn for the rounding correction.
+  const u = f64x2.mul(k1, ia);
+  const w = f64x2.add(one, u);
+  const l1p = fmaV(f64x2.sub(u, f64x2.sub(w, one)), f64x2.mul(a1, inn), logCoreV(w));
+  const iai = f64x2.mul(ia, inn);
+  const dT = f64x2.sub(f64x2.mul(wn, digammaStirlingV(wn)), f64x2.mul(wa, digammaStirlingV(wa)));
+  v128.store(RHO_TAIL_V, f64x2.sub(fmaV(f64x2.mul(half, k1), iai, l1p), dT));
+  const tg3 = f64x2.sub(f64x2.mul(f64x2.mul(ia, wa), trigammaStirlingV(wa)), f64x2.mul(f64x2.mul(inn, wn), trigammaStirlingV(wn)));
+  v128.store(RHO_TAIL_V, fmaV(f64x2.mul(k1, iai), fmaV(half, f64x2.add(ia, inn), one), tg3), 16);
+  const S = f64x2.sub(f64x2.mul(inn, lgammaStirlingV(wn)), f64x2.mul(ia, lgammaStirlingV(wa)));
+  return f64x2.add(fmaV(f64x2.sub(a1, half), l1p, f64x2.mul(k1, f64x2.sub(logN, one))), S);
+}
+
+// Row constants of the a side (see the section header), set by rhoRowIntV for rhoCellIntV:
+// a1, 1/a1, the shift h, S(a1) − ln shift, T(a1) + Δψ shift, ψ′ tail at a1 + ψ′ shift (f64x2
+// splats), then ln a1 − 1 and the head flag (a ≤ 1e4) as f64.
+const RHO_ROW: usize = memory.data(112, 16);
+// Δf_a and Δf_aa of the last rhoCellIntV call.
+const RHO_CELL_V: usize = memory.data(32, 16);
+
+function rhoRowIntV(a: f64): void {
+  let lshA: f64 = 0, dshA: f64 = 0, tshA: f64 = 0;
+  const hA: f64 = a < SHIFT ? SHIFT : 0.0;
+  if (hA > 0) {
+    let p: f64 = 1;
+    for (let i = 0; i < 10; i++) {
+      const xi = a + <f64>i;
+      p *= xi;
+      const u = 1.0 / xi;
+      dshA += u;
+      tshA += u * u;
+    }
+    lshA = logS(p);
+  }
+  const a1A = a + hA;
+  const iaA = 1.0 / a1A;
+  const waA = iaA * iaA;
+  v128.store(RHO_ROW, splat(a1A));
+  v128.store(RHO_ROW, splat(iaA), 16);
+  v128.store(RHO_ROW, splat(hA), 32);
+  v128.store(RHO_ROW, splat(iaA * lgammaStirling(waA) - lshA), 48);
+  v128.store(RHO_ROW, splat(waA * digammaStirling(waA) + dshA), 64);
+  v128.store(RHO_ROW, splat(iaA * waA * trigammaStirling(waA) + tshA), 80);
+  store<f64>(RHO_ROW, logS(a1A) - 1.0, 96);
+  store<f64>(RHO_ROW, a <= HEAD_MAX_X ? 1.0 : 0.0, 104);
+}
+
+/**
+ * One pair of cells of the ρ objective for integer c (row constants from rhoRowIntV): returns the
+ * pair's f = Δlnγ(a, n+2c) − Δlnγ(α, k+c) − Δlnγ(β, m+c) and leaves f_a and f_aa at RHO_CELL_V.
+ */
+@inline function rhoCellIntV(mu: v128, omu: v128, av: v128, kk: v128, nn: v128, c: f64): v128 {
+  const zero = splat(0.0);
+  const one = splat(1.0);
+  const half = splat(0.5);
+  const headK = splat(HEAD_K);
+  const headX = splat(HEAD_MAX_X);
+  const shift = splat(SHIFT);
+  const cv = splat(c);
+  const xa = f64x2.mul(mu, av);
+  const xb = f64x2.mul(omu, av);
+  const ka = f64x2.add(kk, cv);
+  const kb = f64x2.add(f64x2.sub(nn, kk), cv);
+  const kn = f64x2.add(nn, splat(2.0 * c));
+  // Heads: the whole side (k ≤ 24, x ≤ 1e4), the shift (x < 10) or nothing.
+  const ha = select(ka, select(shift, zero, f64x2.lt(xa, shift)), v128.and(f64x2.le(ka, headK), f64x2.le(xa, headX)));
+  const hb = select(kb, select(shift, zero, f64x2.lt(xb, shift)), v128.and(f64x2.le(kb, headK), f64x2.le(xb, headX)));
+  headProducts2V(xa, ha, xb, hb);
+  const pa = v128.load(RHO_HEAD_V), pa1 = v128.load(RHO_HEAD_V, 16), pa2 = v128.load(RHO_HEAD_V, 32);
+  const pb = v128.load(RHO_HEAD_V, 48), pb1 = v128.load(RHO_HEAD_V, 64), pb2 = v128.load(RHO_HEAD_V, 80);
+  // Tails (a1 = n = 1 where there is none).
+  const k1a = f64x2.sub(ka, ha);
+  const k1b = f64x2.sub(kb, hb);
+  const tla = f64x2.ne(k1a, zero);
+  const tlb = f64x2.ne(k1b, zero);
+  const a1a = select(f64x2.add(xa, ha), one, tla);
+  const na = select(f64x2.add(xa, ka), one, tla);
+  const a1b = select(f64x2.add(xb, hb), one, tlb);
+  const nb = select(f64x2.add(xb, kb), one, tlb);
+  const ra = f64x2.mul(a1a, na);
+  const rb = f64x2.mul(a1b, nb);
+  // The a side: head path for n+2c ≤ 24 (a ≤ 1e4), else the tail past the row's shift.
+  const hdA = load<f64>(RHO_ROW, 104) != 0 ? f64x2.le(kn, headK) : zero;
+  const k1A = f64x2.sub(kn, v128.load(RHO_ROW, 32));
+  const nA = select(one, f64x2.add(av, kn), hdA);
+  // One division for α, β and the a side's tail.
+  const ua = f64x2.mul(pa, ra);
+  const ub = f64x2.mul(pb, rb);
+  const uab = f64x2.mul(ua, ub);
+  const R = f64x2.div(one, f64x2.mul(uab, nA));
+  const iuaR = f64x2.mul(f64x2.mul(ub, nA), R);
+  const iubR = f64x2.mul(f64x2.mul(ua, nA), R);
+  const innA = f64x2.mul(uab, R);
+  const ipa = f64x2.mul(ra, iuaR);
+  const ira = f64x2.mul(pa, iuaR);
+  const ipb = f64x2.mul(rb, iubR);
+  const irb = f64x2.mul(pb, iubR);
+  // Heads: Δlnγ(α, k+c) + Δlnγ(β, m+c) starts from ln Pα + ln Pβ as one logarithm.
+  let lnAB = logCoreV(f64x2.mul(pa, pb));
+  const qa = f64x2.mul(pa1, ipa);
+  let dgA = qa;
+  let tgA = fnmaV(pa2, ipa, f64x2.mul(qa, qa));
+  const qb = f64x2.mul(pb1, ipb);
+  let dgB = qb;
+  let tgB = fnmaV(pb2, ipb, f64x2.mul(qb, qb));
+  // Tails, where a lane has one (counts above 24, or x above 1e4).
+  if (anyTrue(tla)) {
+    lnAB = f64x2.add(lnAB, rhoTailV(a1a, k1a, f64x2.mul(na, ira), f64x2.mul(a1a, ira), logCoreV(na)));
+    dgA = f64x2.add(dgA, v128.load(RHO_TAIL_V));
+    tgA = f64x2.add(tgA, v128.load(RHO_TAIL_V, 16));
+  }
+  if (anyTrue(tlb)) {
+    lnAB = f64x2.add(lnAB, rhoTailV(a1b, k1b, f64x2.mul(nb, irb), f64x2.mul(a1b, irb), logCoreV(nb)));
+    dgB = f64x2.add(dgB, v128.load(RHO_TAIL_V));
+    tgB = f64x2.add(tgB, v128.load(RHO_TAIL_V, 16));
+  }
+  // The a side's tail.
+  const a1Av = v128.load(RHO_ROW);
+  const iaAv = v128.load(RHO_ROW, 16);
+  const wnA = f64x2.mul(innA, innA);
+  const uA = f64x2.mul(k1A, iaAv);
+  const wA = f64x2.add(one, uA);
+  const l1pA = fmaV(f64x2.sub(uA, f64x2.sub(wA, one)), f64x2.mul(a1Av, innA), logCoreV(wA));
+  const iaiA = f64x2.mul(iaAv, innA);
+  let lgN = f64x2.add(
+    fmaV(f64x2.sub(a1Av, half), l1pA, f64x2.mul(k1A, f64x2.add(v128.load64_splat(RHO_ROW + 96), l1pA))),
+    f64x2.sub(f64x2.mul(innA, lgammaStirlingV(wnA)), v128.load(RHO_ROW, 48)),
+  );
+  let dgN = f64x2.sub(fmaV(f64x2.mul(half, k1A), iaiA, l1pA), f64x2.sub(f64x2.mul(wnA, digammaStirlingV(wnA)), v128.load(RHO_ROW, 64)));
+  let tgN = fnmaV(f64x2.mul(innA, wnA), trigammaStirlingV(wnA), fmaV(f64x2.mul(k1A, iaiA), fmaV(half, f64x2.add(iaAv, innA), one), v128.load(RHO_ROW, 80)));
+  if (anyTrue(hdA)) {
+    // Rare: cells with n+2c ≤ 24 (their own division and logarithm).
+    headProducts2V(av, v128.and(kn, hdA), zero, zero);
+    const p = v128.load(RHO_HEAD_V);
+    const ip = f64x2.div(one, p);
+    const q = f64x2.mul(v128.load(RHO_HEAD_V, 16), ip);
+    lgN = select(logCoreV(p), lgN, hdA);
+    dgN = select(q, dgN, hdA);
+    tgN = select(fnmaV(v128.load(RHO_HEAD_V, 32), ip, f64x2.mul(q, q)), tgN, hdA);
+  }
+  v128.store(RHO_CELL_V, f64x2.sub(dgN, fmaV(mu, dgA, f64x2.mul(omu, dgB))));
+  v128.store(RHO_CELL_V, f64x2.sub(fmaV(f64x2.mul(mu, mu), tgA, f64x2.mul(f64x2.mul(omu, omu), tgB)), tgN), 16);
+  return f64x2.sub(lgN, lnAB);
+}
+
 
 // ---------------------------------------------------------------------------------------------
 // ln C(n, k) row sums

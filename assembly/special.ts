@@ -127,7 +127,7 @@ export function logS(x: f64): f64 {
 }
 
 /** ln x for lanes known to be positive, normal and finite (no checks: callers guarantee it). */
-@inline function logCoreV(x: v128): v128 {
+@inline export function logCoreV(x: v128): v128 {
   const ei = i64x2.sub(i64x2.shr_u(x, 52), i64x2.splat(1023));
   let m = v128.or(v128.and(x, i64x2.splat(0x000FFFFFFFFFFFFF)), i64x2.splat(0x3FF0000000000000));
   const big = f64x2.gt(m, splat(SQRT2));

@@ -104,7 +104,8 @@ function decoderPlain(H: Float64Array, kT: Uint32Array, nT: Uint32Array, a: numb
 
 interface Ext { median: number; p25: number; p75: number; samples: number }
 
-function simulate(N: number, J: number, q: number, seed: number) {
+/** The benchmark's counts and parameters (see the header); also used by bench/rho-micro.ts. */
+export function simulate(N: number, J: number, q: number, seed: number) {
   const rng = new Rng(seed);
   const k = new Uint32Array(N * J), n = new Uint32Array(N * J), x = new Float64Array(N * J);
   const depth = Float64Array.from({ length: J }, () => 2 * 100 ** rng.uniform());

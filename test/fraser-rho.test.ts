@@ -35,12 +35,13 @@ function compare(obj: FraserObjective, t0: Float64Array, label: string): { newto
   }, new Float64Array(J).fill(-30), new Float64Array(J).fill(30), { xtol: 1e-7 });
   const fb = new Float64Array(J);
   obj.rhoDerivatives(br.x, fb);
-  const fn2 = new Float64Array(J);
+  const fn2 = new Float64Array(J), fnc = new Float64Array(J);
   obj.rhoDerivatives(nw.t, fn2);
+  obj.rhoDerivatives(nw.t, fnc, undefined, undefined, undefined, undefined, false); // without Σ lnC, as fitLogitRho's f
   assert.is(nw.unconverged, 0, `${label}: junctions left unconverged`);
   for (let j = 0; j < J; j++) {
     assert.ok(Number.isFinite(nw.t[j]) && nw.t[j] >= -30 && nw.t[j] <= 30, `${label}: t[${j}] = ${nw.t[j]}`);
-    assert.ok(Math.abs(fn2[j] - nw.f[j]) <= 1e-12 * Math.max(1, Math.abs(fn2[j])), `${label}: returned f[${j}] = ${nw.f[j]} is not f at the returned t (${fn2[j]})`);
+    assert.ok(Math.abs(fnc[j] - nw.f[j]) <= 1e-12 * Math.max(1, Math.abs(fn2[j])), `${label}: returned f[${j}] = ${nw.f[j]} is not f at the returned t (${fnc[j]})`);
     const tol = 1e-9 * Math.max(1, Math.abs(fb[j]));
     assert.ok(fn2[j] <= fb[j] + tol, `${label}: junction ${j}: Newton f = ${fn2[j]} (t = ${nw.t[j]}) above Brent's ${fb[j]} (t = ${br.x[j]})`);
   }

@@ -63,7 +63,7 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
   const iterations = new Uint32Array(J);
   const active = Uint32Array.from({ length: J }, (_, j) => j);
   let nActive = J;
-  obj.rhoDerivatives(t, f, g, h, active, nActive);
+  obj.rhoDerivatives(t, f, g, h, active, nActive, false);
   let evaluations = 1;
   let junctionEvaluations = J;
   let unconverged = 0;
@@ -99,7 +99,7 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
       trial[nTrial++] = p;
     }
     if (nTrial === 0) break;
-    obj.rhoDerivatives(tt, ft, gt, ht, trial, nTrial);
+    obj.rhoDerivatives(tt, ft, gt, ht, trial, nTrial, false);
     evaluations++;
     junctionEvaluations += nTrial;
     let next = 0;
