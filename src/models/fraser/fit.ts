@@ -7,7 +7,7 @@ import { fitLogitRho } from './rho.js';
 import { fitDecoderScoring } from './decoder.js';
 import { gemm, gramSvd, matrix, optimalHardThreshold, symmetricEigen } from '../../linalg/index.js';
 import { adjust, betaBinomial } from '../../stats/index.js';
-import type { Core } from '../../wasm/core.js';
+import { getCore, type Core } from '../../wasm/core.js';
 
 /** Counts as the API takes them: N×J row-major (samples × junctions), Uint32Array or Float64Array. */
 export type Counts = Uint32Array | Float64Array;
@@ -78,18 +78,35 @@ export function coveredJunctions(n: Counts, N: number, J: number): { kept: Uint3
  * pc = 0.1 is FRASER 2's default (the seed's 1/2 is an option). With n = 0 the cell sits at
  * logit(½) = 0, which is what the pseudocount is for.
  */
-export function logitTransform(k: Counts, n: Counts, N: number, J: number, kept: Uint32Array, pc: number): { x: Float64Array; means: Float64Array } {
+export function logitTransform(
+  k: Counts, n: Counts, N: number, J: number, kept: Uint32Array, pc: number, core: Core = getCore(),
+): { x: Float64Array; means: Float64Array } {
   const Jk = kept.length;
   const x = new Float64Array(N * Jk);
   const means = new Float64Array(Jk);
-  for (let i = 0; i < N; i++) {
-    for (let jj = 0; jj < Jk; jj++) {
-      const c = i * J + kept[jj];
-      const p = (k[c] + pc) / (n[c] + 2 * pc);
-      const v = Math.log(p / (1 - p));
-      x[i * Jk + jj] = v;
-      means[jj] += v;
+  // logit p = ln((k+pc)/(n−k+pc)); the logarithms run in WebAssembly one sample at a time (V8's
+  // Math.log costs ~40 ns, the vector log ~6 ns per value). pc = 0 gives ±Inf at k = 0 or n.
+  const ptr = core.heap.alloc(Jk * 8, 'logit buffer');
+  try {
+    for (let i = 0; i < N; i++) {
+      let f64 = core.f64;
+      const o = ptr >>> 3, row = i * J;
+      for (let jj = 0; jj < Jk; jj++) {
+        const c = row + kept[jj];
+        const kk = k[c];
+        f64[o + jj] = (kk + pc) / (n[c] - kk + pc);
+      }
+      core.exports.logArray(ptr, ptr, Jk);
+      f64 = core.f64;
+      const xi = i * Jk;
+      for (let jj = 0; jj < Jk; jj++) {
+        const v = f64[o + jj];
+        x[xi + jj] = v;
+        means[jj] += v;
+      }
     }
+  } finally {
+    core.heap.release(ptr);
   }
   for (let jj = 0; jj < Jk; jj++) means[jj] /= N;
   return { x, means };
@@ -618,7 +635,7 @@ function encodeSamples(p: FraserParameters, k: Counts, n: Counts, M: number, cor
   const H = matrix(M, q);
   for (const { cols, off } of junctionBlocks(p.kept, M, p.blockCells)) {
     const nb = cols.length;
-    const { x } = logitTransform(k, n, M, p.junctions, cols, p.pseudocount);
+    const { x } = logitTransform(k, n, M, p.junctions, cols, p.pseudocount, core);
     centreColumns(x, p.xMeans.subarray(off, off + nb), M);
     gemm(matrix(M, nb, x), matrix(nb, q, p.E.subarray(off * q, (off + nb) * q)), { beta: off === 0 ? 0 : 1, c: H, core });
   }
@@ -732,7 +749,7 @@ function logitGram(k: Counts, n: Counts, N: number, J: number, kept: Uint32Array
   for (const { cols, off } of junctionBlocks(kept, N, blockCells)) {
     checkAbort(signal);
     const nb = cols.length;
-    const { x, means: m } = logitTransform(k, n, N, J, cols, pc);
+    const { x, means: m } = logitTransform(k, n, N, J, cols, pc, core);
     centreColumns(x, m, N);
     means.set(m, off);
     for (let i = 0; i < N; i++) for (let jj = 0; jj < nb; jj++) sumSq[off + jj] += x[i * nb + jj] ** 2;
@@ -893,7 +910,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
     const nb = cols.length;
     const kb = keepColumns(k, N, J, cols);
     const nbs = keepColumns(n, N, J, cols);
-    const { x } = logitTransform(k, n, N, J, cols, pc);
+    const { x } = logitTransform(k, n, N, J, cols, pc, core);
     const bb = pass1.means.subarray(off, off + nb);
     centreColumns(x, bb, N);
     const D0 = gemm(matrix(N, nb, x), matrix(N, q, W), { transA: true, core }).data;
@@ -1014,7 +1031,7 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
   }
   const Js = subset.length;
   const cols = Uint32Array.from(subset, (j) => kept[j]);
-  const { x, means } = logitTransform(k, n, N, J, cols, pc);
+  const { x, means } = logitTransform(k, n, N, J, cols, pc, core);
   centreColumns(x, means, N);
   if (q >= Math.min(N, Js)) throw new ArgumentValueError(`q = ${q} must be below min(N, training junctions) = ${Math.min(N, Js)}`, 'q');
   const init = pcaOfCentred(x, N, Js, q, core);
