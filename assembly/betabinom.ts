@@ -130,7 +130,7 @@ const OMU_V: usize = memory.data(16, 16);
  * c       likelihood pseudocount ≥ 0
  * pW      f64 weights, junction j's row at pW + j·ldw, or 0 for w = 1
  * scale   factor on the loss sum and G (1/(N·J) for the mean over all cells)
- * pG      f64 output, row r at pG + r·ldg; may be pY (in place)
+ * pG      f64 output, row r at pG + r·ldg; may be pY (in place); 0 for the loss alone
  * pRowLoss, pRowGrad   f64[rows] outputs (or 0): scale·Σ_i w·ℓ and Σ_i G of each row
  */
 export function fraserCells(
@@ -204,7 +204,7 @@ function cellsS(
         loss *= scale;
         g *= scale;
       }
-      store<f64>(gRow + (<usize>i << 3), g);
+      if (pG) store<f64>(gRow + (<usize>i << 3), g); // pG = 0: the loss alone
       lsum += loss;
       gsum += g;
     }
@@ -230,6 +230,8 @@ function cellsV(
   pRowLoss: usize, pRowGrad: usize,
 ): f64 {
   const intC = floor(c) == c;
+  // pG = 0: the loss alone (no Δψ, no division on the product path, nothing stored per cell).
+  const wantG = pG != 0;
   const cv = splat(c);
   const zero = splat(0.0);
   const one = splat(1.0);
@@ -261,6 +263,7 @@ function cellsV(
       const live = f64x2.ne(nn, zero);
       // Sparse tables: a pair of n = 0 cells costs two loads and a store.
       if (!anyTrue(live)) {
+        if (!wantG) continue;
         if (full) v128.store(gRow + o8, zero);
         else store<f64>(gRow + o8, 0.0);
         continue;
@@ -293,18 +296,26 @@ function cellsV(
           }
         }
         if (!pk && anyTrue(f64x2.ne(kc, zero))) {
-          lg = lgammaDigammaDiffV(alpha, kc);
-          na = lastDigammaDiffV();
+          if (wantG) {
+            lg = lgammaDigammaDiffV(alpha, kc);
+            na = lastDigammaDiffV();
+          } else {
+            lg = lgammaDiffV(alpha, kc);
+          }
         }
         if (!pm && anyTrue(f64x2.ne(mc, zero))) {
-          lg = f64x2.add(lg, lgammaDigammaDiffV(beta, mc));
-          nb = lastDigammaDiffV();
+          if (wantG) {
+            lg = f64x2.add(lg, lgammaDigammaDiffV(beta, mc));
+            nb = lastDigammaDiffV();
+          } else {
+            lg = f64x2.add(lg, lgammaDiffV(beta, mc));
+          }
         }
         da = zero;
         loss = f64x2.neg(lg);
         if (pk || pm) {
           const pab = f64x2.mul(pa, pb);
-          db = f64x2.div(f64x2.sub(f64x2.mul(nb, pa), f64x2.mul(na, pb)), pab);
+          db = wantG ? f64x2.div(f64x2.sub(f64x2.mul(nb, pa), f64x2.mul(na, pb)), pab) : zero;
           if (wRow) {
             loss = f64x2.sub(loss, logV(pab));
           } else {
@@ -325,6 +336,13 @@ function cellsV(
         loss = f64x2.add(f64x2.sub(lgammaV(alpha), lgammaV(ak)), f64x2.sub(lgammaV(beta), lgammaV(bm)));
         da = f64x2.sub(digammaV(ak), digammaV(alpha));
         db = f64x2.sub(digammaV(bm), digammaV(beta));
+      }
+      if (!wantG) {
+        if (wRow) loss = f64x2.mul(loss, f64sV(wRow + o8, full));
+        loss = v128.and(f64x2.mul(loss, sv), live);
+        if (!full) loss = f64x2.replace_lane(loss, 1, 0.0);
+        lsum = f64x2.add(lsum, loss);
+        continue;
       }
       let g = f64x2.mul(f64x2.mul(av, f64x2.mul(mu, omu)), f64x2.sub(db, da));
       if (wRow) {

@@ -443,6 +443,31 @@ test('no NaN or Inf reaches the sums at ρ = 0, ρ = 1, |Y| = 1000, k = 0, k = n
   }
 });
 
+test('junctionLoss (the loss-only cell pass) equals the decoder objective’s F at the stored parameters, with and without Huber-like weights, on every binary and scalar twin', () => {
+  const rng = new Rng(21);
+  for (const [N, J, q, c] of [[37, 23, 3, 0], [50, 9, 4, 1], [8, 13, 2, 0.5]]) {
+    const p = randomProblem(rng, N, J, q, c, 3);
+    const w = Float64Array.from({ length: N * J }, () => 0.2 + rng.uniform());
+    for (const [name, core] of Object.entries(cores)) {
+      for (const scalar of [false, true]) {
+        const o = objectiveOf(p, { core, scalar });
+        try {
+          for (const weights of [null, w]) {
+            o.setWeights(weights);
+            const L = o.junctionLoss();
+            const X = o.decoderStart();
+            const G = new Float64Array(X.length), F = new Float64Array(J);
+            o.decoderObjective()(X, G, F, Uint32Array.from({ length: J }, (_, j) => j), J);
+            close(L, F, 1e-14, `${p.name} ${name}${scalar ? ' scalar' : ''}${weights ? ' weighted' : ''}`);
+          }
+        } finally {
+          o.dispose();
+        }
+      }
+    }
+  }
+});
+
 test('n = 0 cells contribute no loss and no gradient, also with a pseudocount', () => {
   const rng = new Rng(12);
   const p = randomProblem(rng, 6, 3, 2, 1);

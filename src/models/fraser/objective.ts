@@ -674,18 +674,24 @@ export class FraserObjective {
    */
   junctionLoss(out?: Float64Array): Float64Array {
     this.check();
-    const J = this.junctions;
+    const J = this.junctions, N = this.samples, q = this.latentDim, B = this.blockRows;
     const res = out ?? new Float64Array(J);
     requireLength(res, J, 'out', `J = ${J}`);
-    const X = this.decoderStart();
-    const G = new Float64Array(X.length);
-    const active = new Uint32Array(J);
-    for (let j = 0; j < J; j++) active[j] = j;
-    const b = this.bTrial.view();
-    b.set(this.b.view());
-    this.decoderObjective()(X, G, res, active, J);
+    this.ensureH();
+    const w = this.w ? this.w.ptr : 0;
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      // The stored D rows j0… and b; the cell kernel without its gradient (pG = 0).
+      this.rowsY(nb, this.D.ptr + j0 * q * 8, this.blk.ptr);
+      this.cells(
+        nb, N, 0, this.blk.ptr, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, N, this.a.ptr + j0 * 8, this.b.ptr + j0 * 8,
+        this.likelihoodPseudocount, w ? w + j0 * N * 8 : 0, N, 1 / N, 0, N, this.rowLoss.ptr, 0,
+      );
+      res.set(this.core.f64.subarray(this.rowLoss.ptr >>> 3, (this.rowLoss.ptr >>> 3) + nb), j0);
+    }
     return res;
   }
+
 
   /** μ = sigmoid(x E Dᵀ + 1bᵀ), N×J row-major, at the stored parameters. */
   predictMean(out?: Float64Array): Float64Array {
