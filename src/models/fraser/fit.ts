@@ -563,14 +563,22 @@ function columnMeanSd(r: Float64Array, M: number, J: number): { mean: Float64Arr
 }
 
 /** μ of a block: sigmoid(H D_bᵀ + b_b), M×nb (H is M×q, D_b nb×q). */
-function blockMean(H: Float64Array, M: number, q: number, Db: Float64Array, bb: Float64Array, core?: Core): Float64Array {
+function blockMean(H: Float64Array, M: number, q: number, Db: Float64Array, bb: Float64Array, core: Core = getCore()): Float64Array {
   const nb = bb.length;
   const mu = gemm(matrix(M, q, H), matrix(nb, q, Db), { transB: true, core }).data;
-  for (let i = 0; i < M; i++) {
-    for (let j = 0; j < nb; j++) {
-      const y = mu[i * nb + j] + bb[j];
-      mu[i * nb + j] = y >= 0 ? 1 / (1 + Math.exp(-y)) : Math.exp(y) / (1 + Math.exp(y));
+  // The sigmoid in WebAssembly, one sample row at a time (sigmoidArray keeps both tails accurate).
+  const ptr = core.heap.alloc(nb * 8, 'sigmoid buffer');
+  try {
+    for (let i = 0; i < M; i++) {
+      let f64 = core.f64;
+      const o = ptr >>> 3, row = i * nb;
+      for (let j = 0; j < nb; j++) f64[o + j] = mu[row + j] + bb[j];
+      core.exports.sigmoidArray(ptr, ptr, nb);
+      f64 = core.f64;
+      mu.set(f64.subarray(o, o + nb), row);
     }
+  } finally {
+    core.heap.release(ptr);
   }
   return mu;
 }
