@@ -755,6 +755,35 @@ function rhoRowIntV(a: f64): void {
   v128.store(RHO_ROW, splat(iaA * waA * trigammaStirling(waA) + tshA), 80);
   store<f64>(RHO_ROW, logS(a1A) - 1.0, 96);
   store<f64>(RHO_ROW, a <= HEAD_MAX_X ? 1.0 : 0.0, 104);
+  if (a <= HEAD_MAX_X) {
+    // The a side's head values for every n+2c ≤ 24, looked up per cell: ln Π_{i<n}(a+i) (the
+    // product ≤ 1e96 here, logged at each n), Σ_{i<n} 1/(a+i) and Σ_{i<n} 1/(a+i)².
+    let p: f64 = 1, d: f64 = 0, t: f64 = 0;
+    store<f64>(RHO_A_HEAD, 0.0);
+    store<f64>(RHO_A_HEAD + 200, 0.0);
+    store<f64>(RHO_A_HEAD + 400, 0.0);
+    for (let i = 0; i < <i32>HEAD_K; i++) {
+      const xi = a + <f64>i;
+      p *= xi;
+      const u = 1.0 / xi;
+      d += u;
+      t += u * u;
+      const o = RHO_A_HEAD + (<usize>(i + 1) << 3);
+      store<f64>(o, logS(p));
+      store<f64>(o, d, 200);
+      store<f64>(o, t, 400);
+    }
+  }
+}
+
+// The a side's head table of rhoRowIntV: 25 values each of ln P, Δψ and the ψ′ difference.
+const RHO_A_HEAD: usize = memory.data(600, 16);
+
+/** Two lanes of the a side's head table at byte offset `off` (0, 200, 400), lanes where `use`. */
+@inline function aHeadV(kn: v128, use: v128, off: usize): v128 {
+  const i0 = <usize>(i64x2.extract_lane(use, 0) != 0 ? <i32>f64x2.extract_lane(kn, 0) : 0);
+  const i1 = <usize>(i64x2.extract_lane(use, 1) != 0 ? <i32>f64x2.extract_lane(kn, 1) : 0);
+  return f64x2.replace_lane(v128.load64_splat(RHO_A_HEAD + off + (i0 << 3)), 1, load<f64>(RHO_A_HEAD + off + (i1 << 3)));
 }
 
 /**
@@ -841,14 +870,10 @@ function rhoRowIntV(a: f64): void {
   let dgN = f64x2.sub(fmaV(f64x2.mul(half, k1A), iaiA, l1pA), f64x2.sub(f64x2.mul(wnA, digammaStirlingV(wnA)), v128.load(RHO_ROW, 64)));
   let tgN = fnmaV(f64x2.mul(innA, wnA), trigammaStirlingV(wnA), fmaV(f64x2.mul(k1A, iaiA), fmaV(half, f64x2.add(iaAv, innA), one), v128.load(RHO_ROW, 80)));
   if (anyTrue(hdA)) {
-    // Rare: cells with n+2c ≤ 24 (their own division and logarithm).
-    headProducts2V(av, v128.and(kn, hdA), zero, zero);
-    const p = v128.load(RHO_HEAD_V);
-    const ip = f64x2.div(one, p);
-    const q = f64x2.mul(v128.load(RHO_HEAD_V, 16), ip);
-    lgN = select(logCoreV(p), lgN, hdA);
-    dgN = select(q, dgN, hdA);
-    tgN = select(fnmaV(v128.load(RHO_HEAD_V, 32), ip, f64x2.mul(q, q)), tgN, hdA);
+    // Cells with n+2c ≤ 24: the row's table.
+    lgN = select(aHeadV(kn, hdA, 0), lgN, hdA);
+    dgN = select(aHeadV(kn, hdA, 200), dgN, hdA);
+    tgN = select(aHeadV(kn, hdA, 400), tgN, hdA);
   }
   v128.store(RHO_CELL_V, f64x2.sub(dgN, fmaV(mu, dgA, f64x2.mul(omu, dgB))));
   v128.store(RHO_CELL_V, f64x2.sub(fmaV(f64x2.mul(mu, mu), tgA, f64x2.mul(f64x2.mul(omu, omu), tgB)), tgN), 16);
