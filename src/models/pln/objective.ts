@@ -115,6 +115,12 @@ export class PlnObjective {
   private readonly dp: WasmArray<'f64'>;
   private readonly X2: WasmArray<'f64'>;
   private readonly M2: WasmArray<'f64'> | undefined;
+  /** Low rank: [X | M] (n×(d+q)), [Bᵀ | C] (p×(d+q)), [X∘X | S² | M∘M] (n×(d+2q)) and the products [X | M]ᵀR ((d+q)×p), [X∘X | S² | M∘M]ᵀA ((d+2q)×p). */
+  private readonly XM: WasmArray<'f64'> | undefined;
+  private readonly BC: WasmArray<'f64'> | undefined;
+  private readonly W: WasmArray<'f64'> | undefined;
+  private readonly T1: WasmArray<'f64'> | undefined;
+  private readonly T2: WasmArray<'f64'> | undefined;
   private disposed = false;
   /**
    * A diagonal of the Hessian of −J at the last evaluated point (each entry > 0), for
@@ -179,6 +185,11 @@ export class PlnObjective {
       this.dp = ws.f64(d * p, 'gradient B');
       this.X2 = ws.f64(n * d, 'X∘X');
       this.M2 = lowRank ? ws.f64(n * q, 'M∘M') : undefined;
+      this.XM = lowRank ? ws.f64(n * (d + q), '[X | M]') : undefined;
+      this.BC = lowRank ? ws.f64(p * (d + q), '[Bᵀ | C]') : undefined;
+      this.W = lowRank && free ? ws.f64(n * (d + 2 * q), '[X∘X | S² | M∘M]') : undefined;
+      this.T1 = lowRank && free ? ws.f64((d + q) * p, '[X | M]ᵀR') : undefined;
+      this.T2 = lowRank && free ? ws.f64((d + 2 * q) * p, '[X∘X | S² | M∘M]ᵀA') : undefined;
     } catch (err) {
       ws.dispose();
       throw err;
@@ -263,10 +274,19 @@ export class PlnObjective {
         C = this.cFrom(theta);
         this.setC(C);
       } else C = this.fixed.C!;
-      // L = O + XB + MCᵀ, H = ½ S²(C∘C)ᵀ
+      // L = O + [X | M]·[Bᵀ | C]ᵀ = O + XB + MCᵀ (one pass over L), H = ½ S²(C∘C)ᵀ
+      const dq = d + q;
+      const xm = this.XM!.view(), bc = this.BC!.view(), X = this.Xw.view(), Bv = this.Bw.view();
+      for (let i = 0; i < n; i++) {
+        for (let a = 0; a < d; a++) xm[i * dq + a] = X[i * d + a];
+        for (let k = 0; k < q; k++) xm[i * dq + d + k] = M[i * q + k];
+      }
+      for (let j = 0; j < p; j++) {
+        for (let a = 0; a < d; a++) bc[j * dq + a] = Bv[a * p + j];
+        for (let k = 0; k < q; k++) bc[j * dq + d + k] = C[j * q + k];
+      }
       if (this.Ow) this.L.view().set(this.Ow.view());
-      this.mm(0, 0, n, p, d, 1, this.Xw, d, this.Bw, p, this.Ow ? 1 : 0, this.L, p);
-      this.mm(0, 1, n, p, q, 1, this.Mw, q, this.Cw!, q, 1, this.L, p);
+      this.mm(0, 1, n, p, dq, 1, this.XM!, dq, this.BC!, dq, this.Ow ? 1 : 0, this.L, p);
       this.mm(0, 1, n, p, q, 0.5, this.S2, q, this.C2!, q, 0, this.H, p);
     } else {
       const L = this.L.view(), H = this.H.view();
@@ -302,27 +322,35 @@ export class PlnObjective {
         hd[off + Lo.M + i] = Math.max(2 * (g2[i] + 1) * s2[i], 1e-12);
       }
       if (!this.fixed) {
-        // ∂B = XᵀR
-        this.mm(1, 0, d, p, n, 1, this.Xw, d, this.L, p, 0, this.dp, p);
-        const gB = this.dp.view();
-        for (let i = 0; i < Lo.B; i++) grad[i] = -gB[i];
-        this.mm(1, 0, d, p, n, 1, this.X2, d, this.H, p, 0, this.dp, p);
-        const hB = this.dp.view();
-        for (let i = 0; i < Lo.B; i++) hd[i] = Math.max(hB[i], 1e-12);
-        // ∂C = RᵀM − (AᵀS²)∘C
-        this.mm(1, 0, p, q, n, 1, this.L, p, this.Mw, q, 0, this.pq!, q);
-        const rm = Float64Array.from(this.pq!.view());
-        this.mm(1, 0, p, q, n, 1, this.H, p, this.S2, q, 0, this.pq!, q);
-        const as2 = this.pq!.view();
-        const gC = new Float64Array(p * q);
-        for (let i = 0; i < p * q; i++) gC[i] = rm[i] - as2[i] * C![i];
-        // Curvature of C: Aᵀ(M∘M) + AᵀS² (as2 is still in pq until the next product).
-        const hC = Float64Array.from(as2);
-        const m2 = this.M2!.view();
-        for (let i = 0; i < M.length; i++) m2[i] = M[i] * M[i];
-        this.mm(1, 0, p, q, n, 1, this.H, p, this.M2!, q, 0, this.pq!, q);
-        const am2 = this.pq!.view();
-        for (let i = 0; i < p * q; i++) hC[i] = Math.max(hC[i] + am2[i], 1e-12);
+        // [X | M]ᵀR and [X∘X | S² | M∘M]ᵀA: two passes over R and A, the wide matrix as B operand
+        // (packed row by row) and the skinny one transposed.
+        const dq = d + q, w2 = d + 2 * q;
+        const W = this.W!.view(), X2 = this.X2.view();
+        for (let i = 0; i < n; i++) {
+          for (let a = 0; a < d; a++) W[i * w2 + a] = X2[i * d + a];
+          for (let k = 0; k < q; k++) {
+            const m = M[i * q + k];
+            W[i * w2 + d + k] = s2[i * q + k];
+            W[i * w2 + d + q + k] = m * m;
+          }
+        }
+        this.mm(1, 0, dq, p, n, 1, this.XM!, dq, this.L, p, 0, this.T1!, p);
+        this.mm(1, 0, w2, p, n, 1, this.W!, w2, this.H, p, 0, this.T2!, p);
+        const t1 = this.T1!.view(), t2 = this.T2!.view();
+        // ∂B = XᵀR; curvature of B: (X∘X)ᵀA
+        for (let i = 0; i < Lo.B; i++) {
+          grad[i] = -t1[i];
+          hd[i] = Math.max(t2[i], 1e-12);
+        }
+        // ∂C = RᵀM − (AᵀS²)∘C; curvature of C: Aᵀ(M∘M) + AᵀS²
+        const gC = new Float64Array(p * q), hC = new Float64Array(p * q);
+        for (let j = 0; j < p; j++) {
+          for (let k = 0; k < q; k++) {
+            const as2 = t2[(d + k) * p + j];
+            gC[j * q + k] = t1[(d + k) * p + j] - as2 * C![j * q + k];
+            hC[j * q + k] = Math.max(as2 + t2[(d + q + k) * p + j], 1e-12);
+          }
+        }
         if (this.model === 'pca') {
           for (let i = 0; i < Lo.C; i++) {
             grad[Lo.B + i] = -gC[i];
