@@ -12,6 +12,8 @@ import { PlnObjective } from '../src/models/pln/objective.js';
 import { endToEndObjective, encoderInput } from '../src/models/pln/amortised.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { gaugeRotation } from '../src/models/pln/gauge.js';
+import { WasmLbfgs } from '../src/models/pln/lbfgs-wasm.js';
+import { lbfgs } from '../src/optim/index.js';
 import { readFileSync } from 'node:fs';
 
 /** Independent PyTorch autograd values (test/fixtures/pln/make_pln_fixtures.py → pln_fixtures.json). */
@@ -255,6 +257,39 @@ test('recovery: pca with the true rank recovers Σ and the intercepts; fixed-v w
   console.log(`  fixed-v: Λ̂ = ${Array.from(fv.Lambda!, (v) => v.toFixed(3)).join(', ')} (true ${Array.from(sim.lam, (v) => v.toFixed(3)).join(', ')}); worst relative error ${lamErr.toFixed(3)}`);
   assert.ok(lamErr < 0.15, `Λ relative error ${lamErr}`);
   assert.ok(fv.converged, fv.reason);
+});
+
+test('WebAssembly L-BFGS (SIMD and scalar kernels) follows src/optim/lbfgs.ts iterate by iterate on a PLN objective, with and without the preconditioner', () => {
+  const pr = problem(4, 40, 7, 2);
+  for (const model of ['full', 'pca'] as const) {
+    const obj = new PlnObjective({ model, Y: pr.Y, X: pr.X, O: pr.O, n: pr.n, p: pr.p, d: pr.d, q: 3 });
+    try {
+      const rng = new Rng(9);
+      const x0 = Float64Array.from({ length: obj.layout.total }, () => 0.1 * rng.normal());
+      const fn = (x: Float64Array, g: Float64Array) => obj.evaluate(x, g);
+      for (const pre of [true, false]) {
+        const preconditioner = pre ? () => obj.inverseHessianDiagonal() : undefined;
+        const ref: number[] = [];
+        lbfgs(fn, x0, { m: 3, maxIterations: 25, ftol: 0, gtol: 0, preconditioner, onProgress: (i) => ref.push(i.f) });
+        for (const scalar of [false, true]) {
+          const got: number[] = [];
+          const opt = new WasmLbfgs(fn, x0.length, 3, preconditioner, { scalar });
+          try {
+            opt.start(x0);
+            const reason = opt.run({ maxIterations: 25, ftol: 0, gtol: 0, onProgress: (i) => got.push(i.f) });
+            assert.ok(reason === 'maxIterations' || got.length === ref.length, `${model}: stopped on ${reason} after ${got.length} (reference ${ref.length})`);
+            for (let k = 0; k < Math.min(got.length, ref.length, 15); k++) {
+              assert.ok(Math.abs(got[k] - ref[k]) <= 1e-7 * Math.abs(ref[k]), `${model} pre=${pre} scalar=${scalar} iteration ${k + 1}: ${got[k]} vs ${ref[k]}`);
+            }
+          } finally {
+            opt.dispose();
+          }
+        }
+      }
+    } finally {
+      obj.dispose();
+    }
+  }
 });
 
 test('pca rotation step: R is orthogonal, lowers the mean-field criterion on every row, and the rotated point has a higher exact ELBO; fits with and without it agree', () => {

@@ -13,7 +13,9 @@
  */
 import { ArgumentTypeError, ArgumentValueError, LatentWasmError, ShapeError, requireInteger } from '../../errors.js';
 import { gemm, gramSvd, matrix } from '../../linalg/index.js';
-import { lbfgs, type LbfgsOptions, type LbfgsResult } from '../../optim/index.js';
+import { lbfgs } from '../../optim/index.js';
+import { isConvergedReason } from '../../optim/common.js';
+import { WasmLbfgs, type WasmLbfgsRunOptions } from './lbfgs-wasm.js';
 import { gaugeRotation, gaugeRows } from './gauge.js';
 import type { StopReason } from '../../optim/common.js';
 import type { Core } from '../../wasm/core.js';
@@ -545,47 +547,74 @@ export function fit(data: PlnData, options: PlnFitOptions = {}): PlnFit {
  */
 const GAUGE_SEGMENT = 10;
 
+/** What `minimise` returns. */
+interface MinimiseResult {
+  x: Float64Array;
+  f: number;
+  iterations: number;
+  evaluations: number;
+  converged: boolean;
+  reason: StopReason;
+}
+
 /**
- * L-BFGS on the objective; with `gauge` (pca), in segments of GAUGE_SEGMENT iterations with a
- * rotation step after each, kept only when it raises the ELBO by more than ftol relatively. The
- * first rotation that does not help ends the rotations and L-BFGS carries on with its memory.
- * The run stops only on L-BFGS's own tests (ftol, gtol, xtol — after a rotation step was tried
- * at that point), on the total iteration budget, or on failure: the cap of a segment is not a
- * stopping rule of the fit.
+ * L-BFGS (lbfgs-wasm.ts) on the objective; with `gauge` (pca), in segments of GAUGE_SEGMENT
+ * iterations with a rotation step after each, kept only when it raises the ELBO by more than ftol
+ * relatively. The first rotation that does not help ends the rotations and L-BFGS carries on with
+ * its memory. The run stops only on L-BFGS's own tests (ftol, gtol, xtol — after a rotation step
+ * was tried at that point), on the total iteration budget, or on failure: the cap of a segment is
+ * not a stopping rule of the fit.
  */
-function minimise(obj: PlnObjective, x0: Float64Array, gauge: boolean, opts: LbfgsOptions & { ftol: number; maxIterations: number; m: number }, core?: Core): LbfgsResult {
-  if (!gauge) return lbfgs((x, g) => obj.evaluate(x, g), x0, opts);
+function minimise(
+  obj: PlnObjective, x0: Float64Array, gauge: boolean,
+  opts: { ftol: number; gtol: number; maxIterations: number; m: number; signal?: AbortSignal; preconditioner?: () => Float64Array; onProgress?: WasmLbfgsRunOptions['onProgress'] },
+  core?: Core,
+): MinimiseResult {
+  // The last point evaluated: the rotation step needs A there, and it is usually the accepted one.
+  const lastX = gauge ? new Float64Array(x0.length) : undefined;
+  const fn = (x: Float64Array, g: Float64Array) => {
+    lastX?.set(x);
+    return obj.evaluate(x, g);
+  };
+  const opt = new WasmLbfgs(fn, x0.length, opts.m, opts.preconditioner, { core });
+  try {
+    return minimiseWith(opt, obj, x0, gauge, opts, fn, lastX, core);
+  } finally {
+    opt.dispose();
+  }
+}
+
+function minimiseWith(
+  opt: WasmLbfgs, obj: PlnObjective, x0: Float64Array, gauge: boolean,
+  opts: { ftol: number; gtol: number; maxIterations: number; signal?: AbortSignal; onProgress?: WasmLbfgsRunOptions['onProgress'] },
+  fn: (x: Float64Array, g: Float64Array) => number, lastX: Float64Array | undefined, core?: Core,
+): MinimiseResult {
+  opt.start(x0);
+  const result = (reason: StopReason): MinimiseResult => ({
+    x: opt.x.slice(), f: opt.f, iterations: opt.iteration, evaluations: opt.evaluations, converged: isConvergedReason(reason), reason,
+  });
+  const run = { ftol: opts.ftol, gtol: opts.gtol, signal: opts.signal, onProgress: opts.onProgress };
+  if (!gauge) return result(opt.run({ ...run, maxIterations: opts.maxIterations }));
   const { n, p, q } = obj;
   const Lo = obj.layout;
   const off = Lo.B + Lo.C;
-  // The last point evaluated: the rotation step needs A there, and it is usually the accepted one.
-  const lastX = new Float64Array(x0.length);
-  const fn = (x: Float64Array, g: Float64Array) => {
-    lastX.set(x);
-    return obj.evaluate(x, g);
-  };
-  let state: LbfgsResult['state'] | undefined;
-  let rotating = true;
-  let x = x0;
   for (;;) {
-    const done = state ? state.iteration : 0;
-    const seg = lbfgs(fn, x, { ...opts, maxIterations: rotating ? Math.min(GAUGE_SEGMENT, opts.maxIterations - done) : opts.maxIterations - done, state });
-    x = seg.x;
-    const segmentCap = rotating && seg.reason === 'maxIterations' && seg.iterations < opts.maxIterations;
-    if (!rotating || (!segmentCap && !seg.converged) || seg.iterations >= opts.maxIterations) return seg;
-    let extra = 0;
+    const left = opts.maxIterations - opt.iteration;
+    const reason = opt.run({ ...run, maxIterations: Math.min(GAUGE_SEGMENT, left) });
+    const segmentCap = reason === 'maxIterations' && opt.iteration < opts.maxIterations;
+    if ((!segmentCap && !isConvergedReason(reason)) || opt.iteration >= opts.maxIterations) return result(reason);
+    const x = opt.x;
     let same = true;
-    for (let t = 0; t < x.length && same; t++) same = x[t] === lastX[t];
+    for (let t = 0; t < x.length && same; t++) same = x[t] === lastX![t];
     if (!same) {
       fn(x, new Float64Array(x.length));
-      extra++;
+      opt.evaluations++;
     }
     const A = obj.expected();
     const { R, decrease } = gaugeRotation(A, x.subarray(Lo.B, off), n, p, q, { core });
-    const rows = gaugeRows(n);
     let accepted = false;
     // The criterion's decrease, scaled from the subsample to n rows, predicts the ELBO's rise.
-    if ((decrease * n) / rows > opts.ftol * Math.max(Math.abs(seg.f), 1)) {
+    if ((decrease * n) / gaugeRows(n) > opts.ftol * Math.max(Math.abs(opt.f), 1)) {
       const xr = x.slice();
       rotateRows(x.subarray(Lo.B, off), xr.subarray(Lo.B, off), R, p, q);
       rotateRows(x.subarray(off, off + Lo.M), xr.subarray(off, off + Lo.M), R, n, q);
@@ -598,23 +627,17 @@ function minimise(obj: PlnObjective, x0: Float64Array, gauge: boolean, opts: Lbf
       for (let t = 0; t < n * q; t++) logS[t] = -0.5 * Math.log1p(ac2[t]);
       const gr = new Float64Array(x.length);
       const fr = fn(xr, gr);
-      extra++;
-      if (Number.isFinite(fr) && seg.f - fr > opts.ftol * Math.max(Math.abs(seg.f), 1)) {
+      opt.evaluations++;
+      if (Number.isFinite(fr) && opt.f - fr > opts.ftol * Math.max(Math.abs(opt.f), 1)) {
         // Resume from the rotated point with an empty memory, without evaluating it again.
         accepted = true;
-        x = xr;
-        state = {
-          n: x.length, m: opts.m, x: xr, f: fr, g: gr, s: new Float64Array(opts.m * x.length), y: new Float64Array(opts.m * x.length),
-          rho: new Float64Array(opts.m), head: 0, count: 0, iteration: seg.iterations, evaluations: seg.evaluations + extra,
-        };
+        opt.start(xr, fr, gr);
       }
     }
     if (accepted) continue;
-    if (seg.converged) return { ...seg, evaluations: seg.evaluations + extra };
+    if (isConvergedReason(reason)) return result(reason);
     // The rotation did not help and the segment had not converged: plain L-BFGS from here, with its memory.
-    rotating = false;
-    state = seg.state;
-    state.evaluations += extra;
+    return result(opt.run({ ...run, maxIterations: opts.maxIterations - opt.iteration }));
   }
 }
 
