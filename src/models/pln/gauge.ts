@@ -82,7 +82,7 @@ export function gaugeRotation(A: Float64Array, C: Float64Array, n: number, p: nu
   for (let k = 0; k < q; k++) Rt[k * q + k] = 1;
   const sa = new Float64Array(q * q), sb = new Float64Array(q * q), sc = new Float64Array(q * q);
   const Y = new Float64Array(rows * q * q);
-  const maxIt = options.maxIterations ?? 30;
+  const maxIt = options.maxIterations ?? 20;
   let it = 0;
   for (; it < maxIt; it++) {
     sa.fill(0);
@@ -114,7 +114,7 @@ export function gaugeRotation(A: Float64Array, C: Float64Array, n: number, p: nu
         maxAngle = Math.max(maxAngle, Math.abs(th));
       }
     }
-    if (maxAngle < 1e-4) break;
+    if (maxAngle < 1e-3) break;
     let accepted = false;
     for (let damp = 1; damp >= 0.125; damp /= 2) {
       const R = cayley(K.map((x) => x * damp), q, core);

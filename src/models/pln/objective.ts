@@ -477,6 +477,26 @@ export class PlnObjective {
     return Float64Array.from(this.H.view());
   }
 
+  /**
+   * The current A (n×p) as a view of WebAssembly memory (no copy): valid until the next
+   * evaluation or allocation in the core (memory growth detaches it).
+   */
+  expectedView(): Float64Array {
+    return this.H.view();
+  }
+
+  /**
+   * Rank-q models: A·W for a p×q matrix W (n×q, a new array) with the A of the last evaluation,
+   * without copying A out of WebAssembly memory.
+   */
+  expectedTimes(W: Float64Array): Float64Array {
+    const { n, p, q } = this;
+    if (!this.pq || W.length !== p * q) throw new ArgumentValueError(`expectedTimes needs a rank-q model and a p×q matrix (${p}×${q})`, 'W');
+    this.pq.set(W);
+    this.mm(0, 0, n, q, p, 1, this.H, p, this.pq, q, 0, this.G2, q);
+    return Float64Array.from(this.G2.view());
+  }
+
   dispose(): void {
     this.disposed = true;
     this.ws.dispose();
