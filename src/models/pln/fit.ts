@@ -497,9 +497,9 @@ export function fit(data: PlnData, options: PlnFitOptions = {}): PlnFit {
       xFinal.set(a.S.map(Math.log), off + Lo.M);
       amortised = { form: ao.form, regressionLoss: a.regressionLoss, iterations: a.iterations, converged: a.converged, reason: a.reason };
     }
-    // Final evaluation at the optimum, for the profiles (full, diag) and a consistent state.
-    const g = new Float64Array(obj.layout.total);
-    const f = obj.evaluate(xFinal, g);
+    // Final evaluation at the optimum, for the profiles (full, diag) and a consistent state —
+    // unless the optimiser's last evaluation was there already.
+    const f = xFinal === r.x && r.lastEvaluated ? r.f : obj.evaluate(xFinal, new Float64Array(obj.layout.total));
     const M = xFinal.slice(off, off + Lo.M);
     const S = xFinal.slice(off + Lo.M).map(Math.exp);
     let B: Float64Array, Sigma: Float64Array, C: Float64Array | undefined, Lambda: Float64Array | undefined;
@@ -555,6 +555,8 @@ interface MinimiseResult {
   evaluations: number;
   converged: boolean;
   reason: StopReason;
+  /** The objective's last evaluation was at x (its state, e.g. the full/diag profiles, is x's). */
+  lastEvaluated: boolean;
 }
 
 /**
@@ -570,15 +572,18 @@ function minimise(
   opts: { ftol: number; gtol: number; maxIterations: number; m: number; signal?: AbortSignal; preconditioner?: () => Float64Array; onProgress?: WasmLbfgsRunOptions['onProgress'] },
   core?: Core,
 ): MinimiseResult {
-  // The last point evaluated: the rotation step needs A there, and it is usually the accepted one.
-  const lastX = gauge ? new Float64Array(x0.length) : undefined;
+  // The array the objective was last evaluated at. The optimiser's current point is the last
+  // one evaluated when it is that same array: WasmLbfgs swaps the line search's accepted array in
+  // (or copies into its own after a start or a fallback step, which makes them differ), and
+  // nothing writes to it between that evaluation and the next.
+  const track: { last?: Float64Array } = {};
   const fn = (x: Float64Array, g: Float64Array) => {
-    lastX?.set(x);
+    track.last = x;
     return obj.evaluate(x, g);
   };
   const opt = new WasmLbfgs(fn, x0.length, opts.m, opts.preconditioner, { core });
   try {
-    return minimiseWith(opt, obj, x0, gauge, opts, fn, lastX, core);
+    return minimiseWith(opt, obj, x0, gauge, opts, fn, track, core);
   } finally {
     opt.dispose();
   }
@@ -587,7 +592,7 @@ function minimise(
 function minimiseWith(
   opt: WasmLbfgs, obj: PlnObjective, x0: Float64Array, gauge: boolean,
   opts: { ftol: number; gtol: number; maxIterations: number; signal?: AbortSignal; onProgress?: WasmLbfgsRunOptions['onProgress'] },
-  fn: (x: Float64Array, g: Float64Array) => number, lastX: Float64Array | undefined, core?: Core,
+  fn: (x: Float64Array, g: Float64Array) => number, track: { last?: Float64Array }, core?: Core,
 ): MinimiseResult {
   {
     // log S starts at its stationary value given the start's A and the other blocks:
@@ -603,7 +608,7 @@ function minimiseWith(
   opt.start(x0);
   opt.evaluations++;
   const result = (reason: StopReason): MinimiseResult => ({
-    x: opt.x.slice(), f: opt.f, iterations: opt.iteration, evaluations: opt.evaluations, converged: isConvergedReason(reason), reason,
+    x: opt.x.slice(), f: opt.f, iterations: opt.iteration, evaluations: opt.evaluations, converged: isConvergedReason(reason), reason, lastEvaluated: track.last === opt.x,
   });
   const run = { ftol: opts.ftol, gtol: opts.gtol, signal: opts.signal, onProgress: opts.onProgress };
   if (!gauge) return result(opt.run({ ...run, maxIterations: opts.maxIterations }));
@@ -616,8 +621,7 @@ function minimiseWith(
     const segmentCap = reason === 'maxIterations' && opt.iteration < opts.maxIterations;
     if ((!segmentCap && !isConvergedReason(reason)) || opt.iteration >= opts.maxIterations) return result(reason);
     const x = opt.x;
-    let same = true;
-    for (let t = 0; t < x.length && same; t++) same = x[t] === lastX![t];
+    const same = track.last === x;
     if (!same) {
       fn(x, new Float64Array(x.length));
       opt.evaluations++;

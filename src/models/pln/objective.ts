@@ -131,6 +131,10 @@ export class PlnObjective {
    */
   readonly hessianDiagonal: Float64Array;
   private invDiag: Float64Array | undefined;
+  /** invDiag is 1/hessianDiagonal of the last evaluation already. */
+  private invFresh = false;
+  private colS2: Float64Array | undefined;
+  private readonly noColumns = new Float64Array(0);
   /** After each evaluation of full/diag: the profiled B (d×p) and Σ (p×p; diag: its diagonal in a p×p matrix). */
   readonly profile: { B: Float64Array; Sigma: Float64Array };
 
@@ -222,7 +226,8 @@ export class PlnObjective {
   inverseHessianDiagonal(): Float64Array {
     const h = this.hessianDiagonal;
     const D = (this.invDiag ??= new Float64Array(h.length));
-    for (let i = 0; i < h.length; i++) D[i] = 1 / h[i];
+    // full writes D itself in its gradient loop (invFresh).
+    if (!this.invFresh) for (let i = 0; i < h.length; i++) D[i] = 1 / h[i];
     return D;
   }
 
@@ -253,6 +258,7 @@ export class PlnObjective {
   evaluate(theta: Float64Array, grad: Float64Array): number {
     if (this.disposed) throw new ArgumentValueError('this PlnObjective was disposed', 'objective');
     this.evaluations++;
+    this.invFresh = false;
     const { n, p, d, q } = this;
     const Lo = this.layout;
     const lowRank = this.model === 'pca' || this.model === 'fixed-v';
@@ -268,6 +274,7 @@ export class PlnObjective {
     }
     this.expArray(this.S2.ptr, this.S2.ptr, s2.length); // S² = exp(2 log S), SIMD
     let C: Float64Array | undefined;
+    const colS2 = lowRank ? this.noColumns : (this.colS2 ??= new Float64Array(p));
     if (lowRank) {
       if (!this.fixed) {
         this.Bw.set(theta.subarray(0, Lo.B));
@@ -289,15 +296,23 @@ export class PlnObjective {
       this.mm(0, 1, n, p, dq, 1, this.XM!, dq, this.BC!, dq, this.Ow ? 1 : 0, this.L, p);
       this.mm(0, 1, n, p, q, 0.5, this.S2, q, this.C2!, q, 0, this.H, p);
     } else {
-      const L = this.L.view(), H = this.H.view();
+      // L = O + M (without offsets the kernel reads M itself), H = ½S², and the column sums of S².
       if (this.Ow) {
-        const O = this.Ow.view();
+        const L = this.L.view(), O = this.Ow.view();
         for (let i = 0; i < L.length; i++) L[i] = O[i] + M[i];
-      } else L.set(M);
-      for (let i = 0; i < H.length; i++) H[i] = 0.5 * s2[i];
-      // (the kernel reads H as given: ½S²)
+      }
+      const H = this.H.view();
+      colS2.fill(0);
+      for (let i = 0, c = 0; i < n; i++) {
+        for (let j = 0; j < p; j++, c++) {
+          const v = s2[c];
+          H[c] = 0.5 * v;
+          colS2[j] += v;
+        }
+      }
     }
-    const data = this.cells(n * p, this.Yw.ptr, this.L.ptr, this.H.ptr, this.L.ptr, this.H.ptr);
+    const pL = lowRank || this.Ow ? this.L.ptr : this.Mw.ptr;
+    const data = this.cells(n * p, this.Yw.ptr, pL, this.H.ptr, this.L.ptr, this.H.ptr);
     if (!Number.isFinite(data)) {
       grad.fill(0);
       return Infinity;
@@ -377,8 +392,6 @@ export class PlnObjective {
     else this.mm(0, 0, d, p, n, 1, this.P!, n, this.Mw, p, 0, this.Bw, p);
     E.view().set(M);
     this.mm(0, 0, n, p, d, -1, this.Xw, d, this.Bw, p, 1, E, p);
-    const colS2 = new Float64Array(p);
-    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) colS2[j] += s2[i * p + j];
     const ev = E.view();
     const A = this.H.view(), R = this.L.view();
     if (this.model === 'diag') {
@@ -418,8 +431,13 @@ export class PlnObjective {
     const Sig = new Float64Array(p * p);
     if (this.fixed) Sig.set(this.fixed.Sigma!);
     else {
-      this.mm(1, 0, p, p, n, 1 / n, E, p, E, p, 0, this.pp!, p);
-      Sig.set(this.pp!.view());
+      // EᵀE/n is symmetric: the top h rows (all columns) and the bottom-right block, then the
+      // bottom-left block mirrored (3/4 of the products of one gemm).
+      const h = p >> 1, pp = this.pp!.view();
+      this.gemm(1, 0, h, p, n, 1 / n, E.ptr, p, E.ptr, p, 0, this.pp!.ptr, p, this.gemmWork);
+      if (p - h > 0) this.gemm(1, 0, p - h, p - h, n, 1 / n, E.ptr + 8 * h, p, E.ptr + 8 * h, p, 0, this.pp!.ptr + 8 * (h * p + h), p, this.gemmWork);
+      for (let a = h; a < p; a++) for (let b = 0; b < h; b++) pp[a * p + b] = pp[b * p + a];
+      Sig.set(pp);
       for (let j = 0; j < p; j++) Sig[j * p + j] += colS2[j] / n;
     }
     let Lc;
@@ -453,6 +471,7 @@ export class PlnObjective {
     const omega = new Float64Array(p);
     for (let j = 0; j < p; j++) omega[j] = inv[j * p + j];
     const hd = this.hessianDiagonal;
+    const D = (this.invDiag ??= new Float64Array(hd.length));
     const np = n * p;
     for (let i = 0, c = 0; i < n; i++) {
       for (let j = 0; j < p; j++, c++) {
@@ -460,11 +479,16 @@ export class PlnObjective {
         const av = a * v;
         gM[c] = es[c] - R[c];
         gS[c] = av + v * w - 1;
-        hd[c] = a + w;
-        const h = 2 * av + av * v + 2 * v * w;
-        hd[np + c] = h > 1e-12 ? h : 1e-12;
+        const hm = a + w;
+        hd[c] = hm;
+        D[c] = 1 / hm;
+        let h = 2 * av + av * v + 2 * v * w;
+        if (!(h > 1e-12)) h = 1e-12;
+        hd[np + c] = h;
+        D[np + c] = 1 / h;
       }
     }
+    this.invFresh = true;
     if (!this.fixed) {
       this.profile.B.set(this.Bw.view());
       this.profile.Sigma.set(Sig);
