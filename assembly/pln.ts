@@ -60,3 +60,37 @@ function cellsS(from: i32, count: i32, pY: usize, pL: usize, pH: usize, pR: usiz
   }
   return acc;
 }
+
+/**
+ * plnSquareExp: S² from log S over `count` entries, in place allowed: out = exp(2·x); returns Σ x
+ * (the ELBO's Σ log S).
+ */
+export function plnSquareExp(count: i32, pX: usize, pOut: usize): f64 {
+  if (!ASC_FEATURE_SIMD) return squareExpS(0, count, pX, pOut);
+  let acc = splat(0.0);
+  const two = splat(2.0);
+  let i = 0;
+  for (; i + 1 < count; i += 2) {
+    const o = <usize>i << 3;
+    const x = v128.load(pX + o);
+    acc = f64x2.add(acc, x);
+    v128.store(pOut + o, expV(f64x2.mul(two, x)));
+  }
+  return hsum(acc) + squareExpS(i, count, pX, pOut);
+}
+
+/** Scalar twin of plnSquareExp. */
+export function plnSquareExpScalar(count: i32, pX: usize, pOut: usize): f64 {
+  return squareExpS(0, count, pX, pOut);
+}
+
+function squareExpS(from: i32, count: i32, pX: usize, pOut: usize): f64 {
+  let acc: f64 = 0;
+  for (let i = from; i < count; i++) {
+    const o = <usize>i << 3;
+    const x = load<f64>(pX + o);
+    acc += x;
+    store<f64>(pOut + o, expS(2.0 * x));
+  }
+  return acc;
+}

@@ -33,10 +33,13 @@ import { WasmArray, Workspace } from '../../wasm/workspace.js';
 
 export type PlnModel = 'full' | 'diag' | 'pca' | 'fixed-v';
 
+type SquareExpKernel = (count: number, pX: number, pOut: number) => number;
 type CellsKernel = (count: number, pY: number, pL: number, pH: number, pR: number, pA: number) => number;
 interface PlnExports {
   plnCells: CellsKernel;
   plnCellsScalar: CellsKernel;
+  plnSquareExp: SquareExpKernel;
+  plnSquareExpScalar: SquareExpKernel;
 }
 
 /** Parameters held fixed in a transform: the fitted model's. */
@@ -92,8 +95,8 @@ export class PlnObjective {
   private readonly core: Core;
   private readonly ws: Workspace;
   private readonly cells: CellsKernel;
+  private readonly squareExp: SquareExpKernel;
   private readonly gemm: CoreExports['gemm'];
-  private readonly expArray: CoreExports['expArray'];
   private readonly gemmWork: number;
   private readonly fixed?: PlnFixed;
   private readonly V?: Float64Array;
@@ -165,9 +168,9 @@ export class PlnObjective {
     const e = this.core.exports as unknown as CoreExports & PlnExports;
     const s = o.scalar ? 'Scalar' : '';
     this.cells = e[`plnCells${s}` as 'plnCells'];
+    this.squareExp = e[`plnSquareExp${s}` as 'plnSquareExp'];
     this.gemm = e[`gemm${s}` as 'gemm'];
-    this.expArray = e[`expArray${s}` as 'expArray'];
-    if (typeof this.cells !== 'function') throw new ArgumentValueError('this WebAssembly core has no PLN kernels (rebuild it)', 'core');
+    if (typeof this.cells !== 'function' || typeof this.squareExp !== 'function') throw new ArgumentValueError('this WebAssembly core has no PLN kernels (rebuild it)', 'core');
     this.gemmWork = gemmWorkspace(this.core);
     const ws = (this.ws = new Workspace(this.core));
     try {
@@ -266,13 +269,10 @@ export class PlnObjective {
     const M = theta.subarray(off, off + Lo.M);
     const logS = theta.subarray(off + Lo.M, off + Lo.M + Lo.logS);
     this.Mw.set(M);
+    // S² = exp(2 log S) and Σ log S in one SIMD pass.
+    this.S2.set(logS);
+    const sumLogS = this.squareExp(logS.length, this.S2.ptr, this.S2.ptr);
     const s2 = this.S2.view();
-    let sumLogS = 0;
-    for (let i = 0; i < s2.length; i++) {
-      s2[i] = 2 * logS[i];
-      sumLogS += logS[i];
-    }
-    this.expArray(this.S2.ptr, this.S2.ptr, s2.length); // S² = exp(2 log S), SIMD
     let C: Float64Array | undefined;
     const colS2 = lowRank ? this.noColumns : (this.colS2 ??= new Float64Array(p));
     if (lowRank) {
