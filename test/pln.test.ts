@@ -14,6 +14,7 @@ import { Mlp } from '../src/nn/mlp.js';
 import { gaugeRotation } from '../src/models/pln/gauge.js';
 import { WasmLbfgs } from '../src/models/pln/lbfgs-wasm.js';
 import { lbfgs } from '../src/optim/index.js';
+import { getCore } from '../src/wasm/core.js';
 import { readFileSync } from 'node:fs';
 
 /** Independent PyTorch autograd values (test/fixtures/pln/make_pln_fixtures.py → pln_fixtures.json). */
@@ -257,6 +258,36 @@ test('recovery: pca with the true rank recovers Σ and the intercepts; fixed-v w
   console.log(`  fixed-v: Λ̂ = ${Array.from(fv.Lambda!, (v) => v.toFixed(3)).join(', ')} (true ${Array.from(sim.lam, (v) => v.toFixed(3)).join(', ')}); worst relative error ${lamErr.toFixed(3)}`);
   assert.ok(lamErr < 0.15, `Λ relative error ${lamErr}`);
   assert.ok(fv.converged, fv.reason);
+});
+
+test('evaluations are unchanged when the core\'s memory grows inside one (no typed-array view of WebAssembly memory is kept across an allocation)', () => {
+  const pr = problem(6, 30, 6, 2);
+  const core = getCore();
+  for (const model of ['full', 'diag', 'pca'] as const) {
+    const obj = new PlnObjective({ model, Y: pr.Y, X: pr.X, O: pr.O, n: pr.n, p: pr.p, d: pr.d, q: 2 });
+    try {
+      const rng = new Rng(3);
+      const th = Float64Array.from({ length: obj.layout.total }, () => 0.2 * rng.normal());
+      const g1 = new Float64Array(th.length), g2 = new Float64Array(th.length);
+      const f1 = obj.evaluate(th, g1);
+      const alloc = core.heap.alloc;
+      // Every allocation first grows the memory, which detaches every view taken before it.
+      core.heap.alloc = (bytes: number, what?: string) => {
+        core.memory.grow(1);
+        return alloc.call(core.heap, bytes, what);
+      };
+      let f2: number;
+      try {
+        f2 = obj.evaluate(th, g2);
+      } finally {
+        core.heap.alloc = alloc;
+      }
+      assert.is(f2, f1, `${model}: value`);
+      for (let i = 0; i < g1.length; i++) if (g1[i] !== g2[i]) assert.unreachable(`${model}: gradient ${i}: ${g2[i]} vs ${g1[i]}`);
+    } finally {
+      obj.dispose();
+    }
+  }
 });
 
 test('WebAssembly L-BFGS (SIMD and scalar kernels) follows src/optim/lbfgs.ts iterate by iterate on a PLN objective, with and without the preconditioner', () => {

@@ -26,7 +26,7 @@
  * as a versatile framework for the joint analysis of species abundances" (2021); the seed.
  */
 import { ArgumentValueError } from '../../errors.js';
-import { cholesky, choleskySolve, gemmWorkspace, matrix } from '../../linalg/index.js';
+import { cholesky, choleskySolve, gemmWorkspace, matrix, NotPositiveDefiniteError } from '../../linalg/index.js';
 import { Core, getCore } from '../../wasm/core.js';
 import type { CoreExports } from '../../wasm/exports.js';
 import { WasmArray, Workspace } from '../../wasm/workspace.js';
@@ -443,7 +443,9 @@ export class PlnObjective {
     let Lc;
     try {
       Lc = cholesky(matrix(p, p, Sig), { core: this.core });
-    } catch {
+    } catch (err) {
+      // Σ̂ not positive definite: the point is outside the domain. Anything else (out of memory) is an error.
+      if (!(err instanceof NotPositiveDefiniteError)) throw err;
       grad.fill(0);
       return Infinity;
     }
@@ -467,7 +469,9 @@ export class PlnObjective {
     // ∂M = R − EΣ⁻¹ (into G2 via gemm), ∂log S = −A∘S² − S²∘diag(Σ⁻¹) + 1
     this.pp!.set(inv);
     this.mm(0, 0, n, p, p, 1, E, p, this.pp!, p, 0, this.G2, p);
-    const es = this.G2.view();
+    // cholesky and choleskySolve allocate in the core: if memory grew, views taken before them
+    // (A, R, S²) are detached, so take them again.
+    const es = this.G2.view(), Af = this.H.view(), Rf = this.L.view(), s2f = this.S2.view();
     const omega = new Float64Array(p);
     for (let j = 0; j < p; j++) omega[j] = inv[j * p + j];
     const hd = this.hessianDiagonal;
@@ -475,9 +479,9 @@ export class PlnObjective {
     const np = n * p;
     for (let i = 0, c = 0; i < n; i++) {
       for (let j = 0; j < p; j++, c++) {
-        const a = A[c], v = s2[c], w = omega[j];
+        const a = Af[c], v = s2f[c], w = omega[j];
         const av = a * v;
-        gM[c] = es[c] - R[c];
+        gM[c] = es[c] - Rf[c];
         gS[c] = av + v * w - 1;
         const hm = a + w;
         hd[c] = hm;
