@@ -501,7 +501,9 @@ export function fit(data: PlnData, options: PlnFitOptions = {}): PlnFit {
     // unless the optimiser's last evaluation was there already.
     const f = xFinal === r.x && r.lastEvaluated ? r.f : obj.evaluate(xFinal, new Float64Array(obj.layout.total));
     const M = xFinal.slice(off, off + Lo.M);
-    const S = xFinal.slice(off + Lo.M).map(Math.exp);
+    const logS = xFinal.subarray(off + Lo.M);
+    const S = new Float64Array(logS.length);
+    for (let i = 0; i < S.length; i++) S[i] = Math.exp(logS[i]);
     let B: Float64Array, Sigma: Float64Array, C: Float64Array | undefined, Lambda: Float64Array | undefined;
     if (model === 'full' || model === 'diag') {
       B = obj.profile.B.slice();
@@ -529,7 +531,7 @@ export function fit(data: PlnData, options: PlnFitOptions = {}): PlnFit {
     const elbo = -f;
     const k = model === 'full' ? p * d + (p * (p + 1)) / 2 : model === 'diag' ? p * d + p : model === 'pca' ? p * d + p * q - (q * (q - 1)) / 2 : p * d + q;
     let entropy = 0;
-    for (let i = 0; i < S.length; i++) entropy += 0.5 * Math.log(2 * Math.PI * Math.E) + Math.log(S[i]);
+    for (let i = 0; i < logS.length; i++) entropy += 0.5 * Math.log(2 * Math.PI * Math.E) + logS[i];
     const bic = elbo - 0.5 * k * Math.log(n);
     return new PlnFit({
       model, n, p, d, rank: q, kept: pr.kept, dropped: pr.dropped, B, Sigma, Lambda, C, V, M, S, elbo, bic, icl: bic - entropy, parameters: k,

@@ -390,8 +390,17 @@ export class PlnObjective {
     const E = this.G1; // E = M − XB (n×p)
     if (this.fixed) this.Bw.set(this.fixed.B);
     else this.mm(0, 0, d, p, n, 1, this.P!, n, this.Mw, p, 0, this.Bw, p);
-    E.view().set(M);
-    this.mm(0, 0, n, p, d, -1, this.Xw, d, this.Bw, p, 1, E, p);
+    if (d === 1) {
+      // One pass instead of a copy and a k = 1 product.
+      const e = E.view(), X = this.Xw.view(), Bv = this.Bw.view();
+      for (let i = 0, c = 0; i < n; i++) {
+        const x = X[i];
+        for (let j = 0; j < p; j++, c++) e[c] = M[c] - x * Bv[j];
+      }
+    } else {
+      E.view().set(M);
+      this.mm(0, 0, n, p, d, -1, this.Xw, d, this.Bw, p, 1, E, p);
+    }
     const ev = E.view();
     const A = this.H.view(), R = this.L.view();
     if (this.model === 'diag') {
