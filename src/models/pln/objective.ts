@@ -33,6 +33,7 @@ import { WasmArray, Workspace } from '../../wasm/workspace.js';
 
 export type PlnModel = 'full' | 'diag' | 'pca' | 'fixed-v';
 
+type FullGradientKernel = (n: number, p: number, pA: number, pS2: number, pES: number, pR: number, pOmega: number, pGM: number, pGS: number, pDM: number, pDS: number) => void;
 type SquareExpKernel = (count: number, pX: number, pOut: number) => number;
 type CellsKernel = (count: number, pY: number, pL: number, pH: number, pR: number, pA: number) => number;
 interface PlnExports {
@@ -40,6 +41,8 @@ interface PlnExports {
   plnCellsScalar: CellsKernel;
   plnSquareExp: SquareExpKernel;
   plnSquareExpScalar: SquareExpKernel;
+  plnFullGradient: FullGradientKernel;
+  plnFullGradientScalar: FullGradientKernel;
 }
 
 /** Parameters held fixed in a transform: the fitted model's. */
@@ -96,6 +99,7 @@ export class PlnObjective {
   private readonly ws: Workspace;
   private readonly cells: CellsKernel;
   private readonly squareExp: SquareExpKernel;
+  private readonly fullGradient: FullGradientKernel;
   private readonly gemm: CoreExports['gemm'];
   private readonly gemmWork: number;
   private readonly fixed?: PlnFixed;
@@ -130,12 +134,26 @@ export class PlnObjective {
    * `precondition`: the exact diagonal for M and log S given the other blocks' current values
    * (full, diag: A + ω and 2A∘S² + A∘S⁴ + 2ω∘S²; pca: (A(C∘C)) + 1 and 2(A(C∘C))∘S² + 2S², the
    * latter without the A(C∘C∘C∘C)∘S⁴ term), Σ_i X_ia² A_ij for B, (Aᵀ(M∘M) + AᵀS²) for C, and
-   * Σ_j (C_jk/2)²·h(C_jk) for log λ — the curvature L-BFGS scales its steps with.
+   * Σ_j (C_jk/2)²·h(C_jk) for log λ — the curvature L-BFGS scales its steps with. (full computes
+   * its inverse in the gradient kernel; this array is then filled from it when read.)
    */
-  readonly hessianDiagonal: Float64Array;
+  get hessianDiagonal(): Float64Array {
+    if (this.hdFromInverse) {
+      const h = this.hd, D = this.invDiag!;
+      for (let i = 0; i < h.length; i++) h[i] = 1 / D[i];
+      this.hdFromInverse = false;
+    }
+    return this.hd;
+  }
+  private readonly hd: Float64Array;
+  /** hd is stale: the last evaluation (full) wrote only its inverse, invDiag. */
+  private hdFromInverse = false;
   private invDiag: Float64Array | undefined;
   /** invDiag is 1/hessianDiagonal of the last evaluation already. */
   private invFresh = false;
+  /** full: diag(Σ̂⁻¹) (p) and the second half of the inverse Hessian diagonal (n×p), in the core. */
+  private readonly omegaW: WasmArray<'f64'> | undefined;
+  private readonly DS: WasmArray<'f64'> | undefined;
   private colS2: Float64Array | undefined;
   private readonly noColumns = new Float64Array(0);
   /** After each evaluation of full/diag: the profiled B (d×p) and Σ (p×p; diag: its diagonal in a p×p matrix). */
@@ -169,8 +187,9 @@ export class PlnObjective {
     const s = o.scalar ? 'Scalar' : '';
     this.cells = e[`plnCells${s}` as 'plnCells'];
     this.squareExp = e[`plnSquareExp${s}` as 'plnSquareExp'];
+    this.fullGradient = e[`plnFullGradient${s}` as 'plnFullGradient'];
     this.gemm = e[`gemm${s}` as 'gemm'];
-    if (typeof this.cells !== 'function' || typeof this.squareExp !== 'function') throw new ArgumentValueError('this WebAssembly core has no PLN kernels (rebuild it)', 'core');
+    if (typeof this.cells !== 'function' || typeof this.squareExp !== 'function' || typeof this.fullGradient !== 'function') throw new ArgumentValueError('this WebAssembly core has no PLN kernels (rebuild it)', 'core');
     this.gemmWork = gemmWorkspace(this.core);
     const ws = (this.ws = new Workspace(this.core));
     try {
@@ -192,6 +211,8 @@ export class PlnObjective {
       this.dp = ws.f64(d * p, 'gradient B');
       this.X2 = ws.f64(n * d, 'X∘X');
       this.M2 = lowRank ? ws.f64(n * q, 'M∘M') : undefined;
+      this.omegaW = o.model === 'full' ? ws.f64(p, 'diag Σ̂⁻¹') : undefined;
+      this.DS = o.model === 'full' ? ws.f64(n * p, 'inverse Hessian diagonal, log S') : undefined;
       this.XM = lowRank ? ws.f64(n * (d + q), '[X | M]') : undefined;
       this.BC = lowRank ? ws.f64(p * (d + q), '[Bᵀ | C]') : undefined;
       this.W = lowRank && free ? ws.f64(n * (d + 2 * q), '[X∘X | S² | M∘M]') : undefined;
@@ -222,15 +243,17 @@ export class PlnObjective {
       if (lowRank) this.setC(o.fixed.C!);
     }
     this.profile = { B: new Float64Array(d * p), Sigma: new Float64Array(p * p) };
-    this.hessianDiagonal = new Float64Array(this.layout.total).fill(1);
+    this.hd = new Float64Array(this.layout.total).fill(1);
   }
 
   /** 1/(the Hessian diagonal of the last evaluation): the L-BFGS preconditioner's D. */
   inverseHessianDiagonal(): Float64Array {
-    const h = this.hessianDiagonal;
-    const D = (this.invDiag ??= new Float64Array(h.length));
-    // full writes D itself in its gradient loop (invFresh).
-    if (!this.invFresh) for (let i = 0; i < h.length; i++) D[i] = 1 / h[i];
+    const D = (this.invDiag ??= new Float64Array(this.hd.length));
+    // full writes D itself in its gradient kernel (invFresh).
+    if (!this.invFresh) {
+      const h = this.hessianDiagonal;
+      for (let i = 0; i < h.length; i++) D[i] = 1 / h[i];
+    }
     return D;
   }
 
@@ -424,8 +447,8 @@ export class PlnObjective {
           trace += (ev[c] * ev[c] + s2[c]) / sig[j];
           gM[c] = -(R[c] - ev[c] / sig[j]);
           gS[c] = -(-A[c] * s2[c] - s2[c] / sig[j] + 1);
-          this.hessianDiagonal[c] = A[c] + 1 / sig[j];
-          this.hessianDiagonal[n * p + c] = Math.max(2 * A[c] * s2[c] + A[c] * s2[c] * s2[c] + (2 * s2[c]) / sig[j], 1e-12);
+          this.hd[c] = A[c] + 1 / sig[j];
+          this.hd[n * p + c] = Math.max(2 * A[c] * s2[c] + A[c] * s2[c] * s2[c] + (2 * s2[c]) / sig[j], 1e-12);
         }
       }
       J += -0.5 * n * logDet - 0.5 * trace + 0.5 * n * p;
@@ -480,28 +503,19 @@ export class PlnObjective {
     this.mm(0, 0, n, p, p, 1, E, p, this.pp!, p, 0, this.G2, p);
     // cholesky and choleskySolve allocate in the core: if memory grew, views taken before them
     // (A, R, S²) are detached, so take them again.
-    const es = this.G2.view(), Af = this.H.view(), Rf = this.L.view(), s2f = this.S2.view();
-    const omega = new Float64Array(p);
+    // The cell loop in the core (assembly/pln.ts plnFullGradient): ∂M into E's buffer (E is no
+    // longer needed), ∂log S over R, 1/(A + ω) over EΣ̂⁻¹, the log S half of D into DS.
+    const omega = this.omegaW!.view();
     for (let j = 0; j < p; j++) omega[j] = inv[j * p + j];
-    const hd = this.hessianDiagonal;
-    const D = (this.invDiag ??= new Float64Array(hd.length));
+    this.fullGradient(n, p, this.H.ptr, this.S2.ptr, this.G2.ptr, this.L.ptr, this.omegaW!.ptr, E.ptr, this.L.ptr, this.G2.ptr, this.DS!.ptr);
+    const D = (this.invDiag ??= new Float64Array(this.hd.length));
     const np = n * p;
-    for (let i = 0, c = 0; i < n; i++) {
-      for (let j = 0; j < p; j++, c++) {
-        const a = Af[c], v = s2f[c], w = omega[j];
-        const av = a * v;
-        gM[c] = es[c] - Rf[c];
-        gS[c] = av + v * w - 1;
-        const hm = a + w;
-        hd[c] = hm;
-        D[c] = 1 / hm;
-        let h = 2 * av + av * v + 2 * v * w;
-        if (!(h > 1e-12)) h = 1e-12;
-        hd[np + c] = h;
-        D[np + c] = 1 / h;
-      }
-    }
+    gM.set(E.view());
+    gS.set(this.L.view());
+    D.subarray(0, np).set(this.G2.view());
+    D.subarray(np).set(this.DS!.view());
     this.invFresh = true;
+    this.hdFromInverse = true;
     if (!this.fixed) {
       this.profile.B.set(this.Bw.view());
       this.profile.Sigma.set(Sig);
