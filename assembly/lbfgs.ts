@@ -22,16 +22,16 @@ let second: f64 = 0;
   v128.store(p + (<usize>i << 3), v);
 }
 
-/** d = g; returns sᵀg; second = Σ y²·D (D = 1 when pD = 0). */
+/** d = −g; returns sᵀd; second = Σ y²·D (D = 1 when pD = 0). */
 function sweep0(vec: bool, n: i32, pG: usize, pS: usize, pY: usize, pD: usize, pd: usize): f64 {
   let i = 0;
   let a: f64 = 0, b: f64 = 0;
   if (ASC_FEATURE_SIMD && vec) {
     let a0 = splat(0), b0 = splat(0);
     for (; i + 1 < n; i += 2) {
-      const g = lv(pG, i);
-      sv(pd, i, g);
-      a0 = fmaV(lv(pS, i), g, a0);
+      const v = f64x2.neg(lv(pG, i));
+      sv(pd, i, v);
+      a0 = fmaV(lv(pS, i), v, a0);
       const y = lv(pY, i);
       b0 = fmaV(f64x2.mul(y, y), pD ? lv(pD, i) : splat(1), b0);
     }
@@ -39,9 +39,9 @@ function sweep0(vec: bool, n: i32, pG: usize, pS: usize, pY: usize, pD: usize, p
     b = hsum(b0);
   }
   for (; i < n; i++) {
-    const g = ld(pG, i);
-    st(pd, i, g);
-    a += ld(pS, i) * g;
+    const v = -ld(pG, i);
+    st(pd, i, v);
+    a += ld(pS, i) * v;
     const y = ld(pY, i);
     b += y * y * (pD ? ld(pD, i) : 1.0);
   }
@@ -49,27 +49,27 @@ function sweep0(vec: bool, n: i32, pG: usize, pS: usize, pY: usize, pD: usize, p
   return a;
 }
 
-/** d −= a·y; returns sᵀd. */
-function sweepA(vec: bool, n: i32, pd: usize, a: f64, pY: usize, pS: usize): f64 {
+/** d += c·u; returns wᵀd. */
+function axpyDot(vec: bool, n: i32, pd: usize, c: f64, pU: usize, pW: usize): f64 {
   let i = 0;
   let r: f64 = 0;
   if (ASC_FEATURE_SIMD && vec) {
-    const av = splat(a);
+    const cv = splat(c);
     let r0 = splat(0), r1 = splat(0);
     for (; i + 3 < n; i += 4) {
-      const v0 = fnmaV(av, lv(pY, i), lv(pd, i));
-      const v1 = fnmaV(av, lv(pY, i + 2), lv(pd, i + 2));
+      const v0 = fmaV(cv, lv(pU, i), lv(pd, i));
+      const v1 = fmaV(cv, lv(pU, i + 2), lv(pd, i + 2));
       sv(pd, i, v0);
       sv(pd, i + 2, v1);
-      r0 = fmaV(lv(pS, i), v0, r0);
-      r1 = fmaV(lv(pS, i + 2), v1, r1);
+      r0 = fmaV(lv(pW, i), v0, r0);
+      r1 = fmaV(lv(pW, i + 2), v1, r1);
     }
     r = hsum(f64x2.add(r0, r1));
   }
   for (; i < n; i++) {
-    const v = ld(pd, i) - a * ld(pY, i);
+    const v = ld(pd, i) + c * ld(pU, i);
     st(pd, i, v);
-    r += ld(pS, i) * v;
+    r += ld(pW, i) * v;
   }
   return r;
 }
@@ -80,21 +80,15 @@ function sweepMid(vec: bool, n: i32, pd: usize, a: f64, pY: usize, gamma: f64, p
   let r: f64 = 0;
   if (ASC_FEATURE_SIMD && vec) {
     const av = splat(a), gv = splat(gamma);
-    let r0 = splat(0), r1 = splat(0);
-    for (; i + 3 < n; i += 4) {
-      const y0 = lv(pY, i), y1 = lv(pY, i + 2);
-      let v0 = f64x2.mul(fnmaV(av, y0, lv(pd, i)), gv);
-      let v1 = f64x2.mul(fnmaV(av, y1, lv(pd, i + 2)), gv);
-      if (pD) {
-        v0 = f64x2.mul(v0, lv(pD, i));
-        v1 = f64x2.mul(v1, lv(pD, i + 2));
-      }
-      sv(pd, i, v0);
-      sv(pd, i + 2, v1);
-      r0 = fmaV(y0, v0, r0);
-      r1 = fmaV(y1, v1, r1);
+    let r0 = splat(0);
+    for (; i + 1 < n; i += 2) {
+      const y = lv(pY, i);
+      let v = f64x2.mul(fnmaV(av, y, lv(pd, i)), gv);
+      if (pD) v = f64x2.mul(v, lv(pD, i));
+      sv(pd, i, v);
+      r0 = fmaV(y, v, r0);
     }
-    r = hsum(f64x2.add(r0, r1));
+    r = hsum(r0);
   }
   for (; i < n; i++) {
     const y = ld(pY, i);
@@ -105,56 +99,8 @@ function sweepMid(vec: bool, n: i32, pd: usize, a: f64, pY: usize, gamma: f64, p
   return r;
 }
 
-/** d += c·s; returns yᵀd (y = pYn). */
-function sweepB(vec: bool, n: i32, pd: usize, c: f64, pS: usize, pYn: usize): f64 {
-  let i = 0;
-  let r: f64 = 0;
-  if (ASC_FEATURE_SIMD && vec) {
-    const cv = splat(c);
-    let r0 = splat(0), r1 = splat(0);
-    for (; i + 3 < n; i += 4) {
-      const v0 = fmaV(cv, lv(pS, i), lv(pd, i));
-      const v1 = fmaV(cv, lv(pS, i + 2), lv(pd, i + 2));
-      sv(pd, i, v0);
-      sv(pd, i + 2, v1);
-      r0 = fmaV(lv(pYn, i), v0, r0);
-      r1 = fmaV(lv(pYn, i + 2), v1, r1);
-    }
-    r = hsum(f64x2.add(r0, r1));
-  }
-  for (; i < n; i++) {
-    const v = ld(pd, i) + c * ld(pS, i);
-    st(pd, i, v);
-    r += ld(pYn, i) * v;
-  }
-  return r;
-}
-
-/** d = −(d + c·s); returns gᵀd. */
-function sweepLast(vec: bool, n: i32, pd: usize, c: f64, pS: usize, pG: usize): f64 {
-  let i = 0;
-  let r: f64 = 0;
-  if (ASC_FEATURE_SIMD && vec) {
-    const cv = splat(c);
-    let r0 = splat(0), r1 = splat(0);
-    for (; i + 3 < n; i += 4) {
-      const v0 = f64x2.neg(fmaV(cv, lv(pS, i), lv(pd, i)));
-      const v1 = f64x2.neg(fmaV(cv, lv(pS, i + 2), lv(pd, i + 2)));
-      sv(pd, i, v0);
-      sv(pd, i + 2, v1);
-      r0 = fmaV(lv(pG, i), v0, r0);
-      r1 = fmaV(lv(pG, i + 2), v1, r1);
-    }
-    r = hsum(f64x2.add(r0, r1));
-  }
-  for (; i < n; i++) {
-    const v = -(ld(pd, i) + c * ld(pS, i));
-    st(pd, i, v);
-    r += ld(pG, i) * v;
-  }
-  return r;
-}
-
+// The recursion on the negated vector: with q = −d the two loops keep their form (α and the
+// second loop's coefficients change sign), and the last sweep leaves d = −H·g without a negation.
 function twoLoop(vec: bool, n: i32, count: i32, pSPtr: usize, pYPtr: usize, pRho: usize, pAlpha: usize, pG: usize, pD: usize, pd: usize): f64 {
   // Pair k (0 = newest): s at load<u32>(pSPtr + 4k), y at load<u32>(pYPtr + 4k), ρ_k = 1/sᵀy.
   const s0 = <usize>load<u32>(pSPtr), y0 = <usize>load<u32>(pYPtr);
@@ -165,17 +111,16 @@ function twoLoop(vec: bool, n: i32, count: i32, pSPtr: usize, pYPtr: usize, pRho
     const a = ld(pRho, k) * dotNext;
     st(pAlpha, k, a);
     const yk = <usize>load<u32>(pYPtr + (<usize>k << 2));
-    if (k + 1 < count) dotNext = sweepA(vec, n, pd, a, yk, <usize>load<u32>(pSPtr + (<usize>(k + 1) << 2)));
+    if (k + 1 < count) dotNext = axpyDot(vec, n, pd, -a, yk, <usize>load<u32>(pSPtr + (<usize>(k + 1) << 2)));
     else dotNext = sweepMid(vec, n, pd, a, yk, gamma, pD);
   }
-  let gd: f64 = 0;
   for (let k = count - 1; k >= 0; k--) {
     const c = ld(pAlpha, k) - ld(pRho, k) * dotNext;
     const sk = <usize>load<u32>(pSPtr + (<usize>k << 2));
-    if (k > 0) dotNext = sweepB(vec, n, pd, c, sk, <usize>load<u32>(pYPtr + (<usize>(k - 1) << 2)));
-    else gd = sweepLast(vec, n, pd, c, sk, pG);
+    // the next yᵀd, or after the newest pair gᵀd
+    dotNext = axpyDot(vec, n, pd, c, sk, k > 0 ? <usize>load<u32>(pYPtr + (<usize>(k - 1) << 2)) : pG);
   }
-  return gd;
+  return dotNext;
 }
 
 /**

@@ -17,7 +17,7 @@ import { lbfgs } from '../../optim/index.js';
 import { isConvergedReason } from '../../optim/common.js';
 import { WasmLbfgs, type WasmLbfgsRunOptions } from './lbfgs-wasm.js';
 import { gaugeRotation, gaugeRows } from './gauge.js';
-import type { StopReason } from '../../optim/common.js';
+import type { OptimResult, StopReason } from '../../optim/common.js';
 import type { Core } from '../../wasm/core.js';
 import { PlnObjective, type PlnFixed, type PlnModel } from './objective.js';
 import { encode, fitAmortised, type AmortisedOptions } from './amortised.js';
@@ -550,13 +550,7 @@ export function fit(data: PlnData, options: PlnFitOptions = {}): PlnFit {
 const GAUGE_SEGMENT = 10;
 
 /** What `minimise` returns. */
-interface MinimiseResult {
-  x: Float64Array;
-  f: number;
-  iterations: number;
-  evaluations: number;
-  converged: boolean;
-  reason: StopReason;
+interface MinimiseResult extends OptimResult {
   /** The objective's last evaluation was at x (its state, e.g. the full/diag profiles, is x's). */
   lastEvaluated: boolean;
 }
@@ -610,7 +604,7 @@ function minimiseWith(
   opt.start(x0);
   opt.evaluations++;
   const result = (reason: StopReason): MinimiseResult => ({
-    x: opt.x.slice(), f: opt.f, iterations: opt.iteration, evaluations: opt.evaluations, converged: isConvergedReason(reason), reason, lastEvaluated: track.last === opt.x,
+    x: opt.x.slice(), f: opt.f, iterations: opt.iteration, evaluations: opt.evaluations, converged: isConvergedReason(reason), reason, gradNorm: opt.gradNorm, lastEvaluated: track.last === opt.x,
   });
   const run = { ftol: opts.ftol, gtol: opts.gtol, signal: opts.signal, onProgress: opts.onProgress };
   if (!gauge) return result(opt.run({ ...run, maxIterations: opts.maxIterations }));
