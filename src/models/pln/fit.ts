@@ -1,7 +1,9 @@
 /**
  * Fitting the Poisson-lognormal models by variational Gaussian approximation (VGA): L-BFGS on the
- * free blocks of θ (objective.ts), stopping on the relative ELBO change (1e-8 by default) or the
- * gradient norm — never on a fixed iteration count.
+ * free blocks of θ (objective.ts; the engine is lbfgs-wasm.ts, its vectors in WebAssembly memory),
+ * from a start whose log S is at its stationary value, with — for `pca` — a rotation step of
+ * (M, C) after every GAUGE_SEGMENT iterations (gauge.ts); stopping on the relative ELBO change
+ * (1e-8 by default) or the gradient norm — never on a fixed iteration count.
  *
  *   Y_i | Z_i ~ Poisson(exp(O_i + Z_i)),  Z_i ~ N(X_iB, Σ)
  *   full: Σ free;  diag: Σ diagonal;  pca: Σ = CCᵀ, C p×q;  fixed-v: Σ = VΛVᵀ with V given.
