@@ -31,6 +31,7 @@ export * from "./bbstats";
 export * from "./betabinom";
 export * from "./nn";
 export * from "./pln";
+export * from "./lbfgs";
 
 /** First free byte of linear memory after static data; TypeScript allocates from here. */
 export function heapBase(): usize {

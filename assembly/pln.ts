@@ -60,3 +60,92 @@ function cellsS(from: i32, count: i32, pY: usize, pL: usize, pH: usize, pR: usiz
   }
   return acc;
 }
+
+/**
+ * plnSquareExp: S² from log S over `count` entries, in place allowed: out = exp(2·x); returns Σ x
+ * (the ELBO's Σ log S).
+ */
+export function plnSquareExp(count: i32, pX: usize, pOut: usize): f64 {
+  if (!ASC_FEATURE_SIMD) return squareExpS(0, count, pX, pOut);
+  let acc = splat(0.0);
+  const two = splat(2.0);
+  let i = 0;
+  for (; i + 1 < count; i += 2) {
+    const o = <usize>i << 3;
+    const x = v128.load(pX + o);
+    acc = f64x2.add(acc, x);
+    v128.store(pOut + o, expV(f64x2.mul(two, x)));
+  }
+  return hsum(acc) + squareExpS(i, count, pX, pOut);
+}
+
+/** Scalar twin of plnSquareExp. */
+export function plnSquareExpScalar(count: i32, pX: usize, pOut: usize): f64 {
+  return squareExpS(0, count, pX, pOut);
+}
+
+function squareExpS(from: i32, count: i32, pX: usize, pOut: usize): f64 {
+  let acc: f64 = 0;
+  for (let i = from; i < count; i++) {
+    const o = <usize>i << 3;
+    const x = load<f64>(pX + o);
+    acc += x;
+    store<f64>(pOut + o, expS(2.0 * x));
+  }
+  return acc;
+}
+
+/**
+ * plnFullGradient: the cell loop of the full model's gradient (src/models/pln/objective.ts), over
+ * n×p cells with ω = diag(Σ̂⁻¹) (p entries):
+ *   ∂(−J)/∂M = (EΣ̂⁻¹) − R,  ∂(−J)/∂log S = A·S² + S²·ω − 1,
+ * and the inverse Hessian diagonal the L-BFGS preconditioner uses, 1/(A + ω) for M and
+ * 1/max(2A·S² + A·S⁴ + 2S²·ω, 1e-12) for log S. Each output may alias an input of the same cell
+ * (every cell is read before it is written).
+ */
+export function plnFullGradient(n: i32, p: i32, pA: usize, pS2: usize, pES: usize, pR: usize, pOmega: usize, pGM: usize, pGS: usize, pDM: usize, pDS: usize): void {
+  fullGradient(true, n, p, pA, pS2, pES, pR, pOmega, pGM, pGS, pDM, pDS);
+}
+
+/** Scalar twin of plnFullGradient. */
+export function plnFullGradientScalar(n: i32, p: i32, pA: usize, pS2: usize, pES: usize, pR: usize, pOmega: usize, pGM: usize, pGS: usize, pDM: usize, pDS: usize): void {
+  fullGradient(false, n, p, pA, pS2, pES, pR, pOmega, pGM, pGS, pDM, pDS);
+}
+
+function fullGradient(vec: bool, n: i32, p: i32, pA: usize, pS2: usize, pES: usize, pR: usize, pOmega: usize, pGM: usize, pGS: usize, pDM: usize, pDS: usize): void {
+  for (let i = 0; i < n; i++) {
+    const row = <usize>i * <usize>p;
+    let j = 0;
+    if (ASC_FEATURE_SIMD && vec) {
+      const one = splat(1.0), two = splat(2.0), floor = splat(1e-12);
+      for (; j + 1 < p; j += 2) {
+        const o = (row + <usize>j) << 3;
+        const a = v128.load(pA + o), v = v128.load(pS2 + o), w = v128.load(pOmega + (<usize>j << 3));
+        const av = f64x2.mul(a, v), vw = f64x2.mul(v, w);
+        const gm = f64x2.sub(v128.load(pES + o), v128.load(pR + o));
+        const gs = f64x2.sub(f64x2.add(av, vw), one);
+        // 2·A·S² + A·S⁴ + 2·S²·ω = av·(2 + v) + 2·vw
+        let h = f64x2.add(f64x2.mul(av, f64x2.add(two, v)), f64x2.mul(two, vw));
+        // max(h, 1e-12), NaN → 1e-12 (as the JS form !(h > 1e-12))
+        h = v128.bitselect(h, floor, f64x2.gt(h, floor));
+        v128.store(pGM + o, gm);
+        v128.store(pGS + o, gs);
+        v128.store(pDM + o, f64x2.div(one, f64x2.add(a, w)));
+        v128.store(pDS + o, f64x2.div(one, h));
+      }
+    }
+    for (; j < p; j++) {
+      const o = (row + <usize>j) << 3;
+      const a = load<f64>(pA + o), v = load<f64>(pS2 + o), w = load<f64>(pOmega + (<usize>j << 3));
+      const av = a * v, vw = v * w;
+      const gm = load<f64>(pES + o) - load<f64>(pR + o);
+      const gs = av + vw - 1.0;
+      let h = av * (2.0 + v) + 2.0 * vw;
+      if (!(h > 1e-12)) h = 1e-12;
+      store<f64>(pGM + o, gm);
+      store<f64>(pGS + o, gs);
+      store<f64>(pDM + o, 1.0 / (a + w));
+      store<f64>(pDS + o, 1.0 / h);
+    }
+  }
+}

@@ -11,6 +11,10 @@ import { init, pln, Rng, linalg, ArgumentTypeError, ShapeError } from '../src/in
 import { PlnObjective } from '../src/models/pln/objective.js';
 import { endToEndObjective, encoderInput } from '../src/models/pln/amortised.js';
 import { Mlp } from '../src/nn/mlp.js';
+import { gaugeRotation } from '../src/models/pln/gauge.js';
+import { WasmLbfgs } from '../src/models/pln/lbfgs-wasm.js';
+import { lbfgs } from '../src/optim/index.js';
+import { getCore } from '../src/wasm/core.js';
 import { readFileSync } from 'node:fs';
 
 /** Independent PyTorch autograd values (test/fixtures/pln/make_pln_fixtures.py → pln_fixtures.json). */
@@ -254,6 +258,141 @@ test('recovery: pca with the true rank recovers Σ and the intercepts; fixed-v w
   console.log(`  fixed-v: Λ̂ = ${Array.from(fv.Lambda!, (v) => v.toFixed(3)).join(', ')} (true ${Array.from(sim.lam, (v) => v.toFixed(3)).join(', ')}); worst relative error ${lamErr.toFixed(3)}`);
   assert.ok(lamErr < 0.15, `Λ relative error ${lamErr}`);
   assert.ok(fv.converged, fv.reason);
+});
+
+test('evaluations are unchanged when the core\'s memory grows inside one (no typed-array view of WebAssembly memory is kept across an allocation)', () => {
+  const pr = problem(6, 30, 6, 2);
+  const core = getCore();
+  for (const model of ['full', 'diag', 'pca'] as const) {
+    const obj = new PlnObjective({ model, Y: pr.Y, X: pr.X, O: pr.O, n: pr.n, p: pr.p, d: pr.d, q: 2 });
+    try {
+      const rng = new Rng(3);
+      const th = Float64Array.from({ length: obj.layout.total }, () => 0.2 * rng.normal());
+      const g1 = new Float64Array(th.length), g2 = new Float64Array(th.length);
+      const f1 = obj.evaluate(th, g1);
+      const alloc = core.heap.alloc;
+      // Every allocation first grows the memory, which detaches every view taken before it.
+      core.heap.alloc = (bytes: number, what?: string) => {
+        core.memory.grow(1);
+        return alloc.call(core.heap, bytes, what);
+      };
+      let f2: number;
+      try {
+        f2 = obj.evaluate(th, g2);
+      } finally {
+        core.heap.alloc = alloc;
+      }
+      assert.is(f2, f1, `${model}: value`);
+      for (let i = 0; i < g1.length; i++) if (g1[i] !== g2[i]) assert.unreachable(`${model}: gradient ${i}: ${g2[i]} vs ${g1[i]}`);
+    } finally {
+      obj.dispose();
+    }
+  }
+});
+
+test('WebAssembly L-BFGS (SIMD and scalar kernels) follows src/optim/lbfgs.ts iterate by iterate on a PLN objective, with and without the preconditioner', () => {
+  const pr = problem(4, 40, 7, 2);
+  for (const model of ['full', 'pca'] as const) {
+    const obj = new PlnObjective({ model, Y: pr.Y, X: pr.X, O: pr.O, n: pr.n, p: pr.p, d: pr.d, q: 3 });
+    try {
+      const rng = new Rng(9);
+      const x0 = Float64Array.from({ length: obj.layout.total }, () => 0.1 * rng.normal());
+      const fn = (x: Float64Array, g: Float64Array) => obj.evaluate(x, g);
+      for (const pre of [true, false]) {
+        const preconditioner = pre ? () => obj.inverseHessianDiagonal() : undefined;
+        const ref: number[] = [];
+        lbfgs(fn, x0, { m: 3, maxIterations: 25, ftol: 0, gtol: 0, preconditioner, onProgress: (i) => ref.push(i.f) });
+        for (const scalar of [false, true]) {
+          const got: number[] = [];
+          const opt = new WasmLbfgs(fn, x0.length, 3, preconditioner, { scalar });
+          try {
+            opt.start(x0);
+            const reason = opt.run({ maxIterations: 25, ftol: 0, gtol: 0, onProgress: (i) => got.push(i.f) });
+            assert.ok(reason === 'maxIterations' || got.length === ref.length, `${model}: stopped on ${reason} after ${got.length} (reference ${ref.length})`);
+            for (let k = 0; k < Math.min(got.length, ref.length, 15); k++) {
+              assert.ok(Math.abs(got[k] - ref[k]) <= 1e-7 * Math.abs(ref[k]), `${model} pre=${pre} scalar=${scalar} iteration ${k + 1}: ${got[k]} vs ${ref[k]}`);
+            }
+          } finally {
+            opt.dispose();
+          }
+        }
+      }
+    } finally {
+      obj.dispose();
+    }
+  }
+});
+
+test('pca rotation step: R is orthogonal, lowers the mean-field criterion on every row, and the rotated point has a higher exact ELBO; fits with and without it agree', () => {
+  const n = 1500, p = 24, q = 4;
+  const sim = seedDesign(n, p, q, 11);
+  // A point part-way to the optimum, then a random rotation of (M, C) away from the basis S prefers.
+  const f0 = pln.fit({ counts: sim.Y, variables: p }, { model: 'pca', rank: q, maxIterations: 15, gauge: false });
+  const rng = new Rng(5);
+  const G = Float64Array.from({ length: q * q }, () => rng.normal());
+  const Q = linalg.symmetricEigen(linalg.matrix(q, q, linalg.gemm(linalg.matrix(q, q, G), linalg.matrix(q, q, G), { transA: true }).data)).vectors!.data;
+  const rot = (X: Float64Array, rows: number, R: Float64Array) => {
+    const out = new Float64Array(rows * q);
+    for (let i = 0; i < rows; i++) for (let l = 0; l < q; l++) for (let k = 0; k < q; k++) out[i * q + l] += X[i * q + k] * R[k * q + l];
+    return out;
+  };
+  const C = rot(f0.C!, p, Q), M = rot(f0.M, n, Q);
+  const obj = new PlnObjective({ model: 'pca', Y: sim.Y, X: new Float64Array(n).fill(1), O: null, n, p, d: 1, q });
+  try {
+    const th = new Float64Array(obj.layout.total);
+    th.set(f0.B, 0);
+    th.set(C, p);
+    th.set(M, p + p * q);
+    const g = new Float64Array(th.length);
+    // S at its stationary value given A, in the rotated basis (the same rule the fit uses).
+    const setS = (t: Float64Array) => {
+      t.fill(Math.log(0.5), p + p * q + n * q);
+      obj.evaluate(t, g);
+      const A = obj.expected();
+      const Ct = t.subarray(p, p + p * q);
+      for (let i = 0; i < n; i++) for (let k = 0; k < q; k++) {
+        let s = 1;
+        for (let j = 0; j < p; j++) s += A[i * p + j] * Ct[j * q + k] ** 2;
+        t[p + p * q + n * q + i * q + k] = -0.5 * Math.log(s);
+      }
+      return -obj.evaluate(t, g);
+    };
+    const before = setS(th);
+    const A = obj.expected();
+    const crit = (Cm: Float64Array) => {
+      let s = 0;
+      for (let i = 0; i < n; i++) for (let k = 0; k < q; k++) {
+        let d = 1;
+        for (let j = 0; j < p; j++) d += A[i * p + j] * Cm[j * q + k] ** 2;
+        s += 0.5 * Math.log(d);
+      }
+      return s;
+    };
+    const r = gaugeRotation(A, C, n, p, q, { maxRows: 300 });
+    let orth = 0;
+    for (let a = 0; a < q; a++) for (let b = 0; b < q; b++) {
+      let s = 0;
+      for (let k = 0; k < q; k++) s += r.R[k * q + a] * r.R[k * q + b];
+      orth = Math.max(orth, Math.abs(s - (a === b ? 1 : 0)));
+    }
+    assert.ok(orth < 1e-12, `RᵀR − I: ${orth}`);
+    assert.ok(r.decrease > 0, `subsample criterion decrease ${r.decrease}`);
+    const Cr = rot(C, p, r.R);
+    assert.ok(crit(Cr) < crit(C), `criterion on all rows ${crit(Cr)} vs ${crit(C)}`);
+    const th2 = th.slice();
+    th2.set(Cr, p);
+    th2.set(rot(M, n, r.R), p + p * q);
+    const after = setS(th2);
+    assert.ok(after > before, `exact ELBO after the rotation ${after} vs before ${before}`);
+    console.log(`  rotation step: criterion −${(crit(C) - crit(Cr)).toFixed(2)}, exact ELBO ${before.toFixed(2)} → ${after.toFixed(2)}`);
+  } finally {
+    obj.dispose();
+  }
+  const on = pln.fit({ counts: sim.Y, variables: p }, { model: 'pca', rank: q });
+  const off = pln.fit({ counts: sim.Y, variables: p }, { model: 'pca', rank: q, gauge: false });
+  assert.ok(on.converged && off.converged, `${on.reason} ${off.reason}`);
+  assert.ok(Math.abs(on.elbo - off.elbo) <= 1e-6 * Math.abs(off.elbo), `ELBO with rotations ${on.elbo}, without ${off.elbo}`);
+  console.log(`  pca n=${n}, p=${p}, q=${q}: ELBO ${on.elbo.toFixed(2)} in ${on.iterations} iterations with rotation steps, ${off.elbo.toFixed(2)} in ${off.iterations} without`);
 });
 
 test('fits are deterministic, round-trip through JSON, and transform new samples with the parameters fixed', () => {

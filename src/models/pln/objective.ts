@@ -26,17 +26,23 @@
  * as a versatile framework for the joint analysis of species abundances" (2021); the seed.
  */
 import { ArgumentValueError } from '../../errors.js';
-import { cholesky, choleskySolve, gemmWorkspace, matrix } from '../../linalg/index.js';
+import { cholesky, choleskySolve, gemmWorkspace, matrix, NotPositiveDefiniteError } from '../../linalg/index.js';
 import { Core, getCore } from '../../wasm/core.js';
 import type { CoreExports } from '../../wasm/exports.js';
 import { WasmArray, Workspace } from '../../wasm/workspace.js';
 
 export type PlnModel = 'full' | 'diag' | 'pca' | 'fixed-v';
 
+type FullGradientKernel = (n: number, p: number, pA: number, pS2: number, pES: number, pR: number, pOmega: number, pGM: number, pGS: number, pDM: number, pDS: number) => void;
+type SquareExpKernel = (count: number, pX: number, pOut: number) => number;
 type CellsKernel = (count: number, pY: number, pL: number, pH: number, pR: number, pA: number) => number;
 interface PlnExports {
   plnCells: CellsKernel;
   plnCellsScalar: CellsKernel;
+  plnSquareExp: SquareExpKernel;
+  plnSquareExpScalar: SquareExpKernel;
+  plnFullGradient: FullGradientKernel;
+  plnFullGradientScalar: FullGradientKernel;
 }
 
 /** Parameters held fixed in a transform: the fitted model's. */
@@ -92,8 +98,9 @@ export class PlnObjective {
   private readonly core: Core;
   private readonly ws: Workspace;
   private readonly cells: CellsKernel;
+  private readonly squareExp: SquareExpKernel;
+  private readonly fullGradient: FullGradientKernel;
   private readonly gemm: CoreExports['gemm'];
-  private readonly expArray: CoreExports['expArray'];
   private readonly gemmWork: number;
   private readonly fixed?: PlnFixed;
   private readonly V?: Float64Array;
@@ -115,16 +122,40 @@ export class PlnObjective {
   private readonly dp: WasmArray<'f64'>;
   private readonly X2: WasmArray<'f64'>;
   private readonly M2: WasmArray<'f64'> | undefined;
+  /** Low rank: [X | M] (n×(d+q)), [Bᵀ | C] (p×(d+q)), [X∘X | S² | M∘M] (n×(d+2q)) and the products [X | M]ᵀR ((d+q)×p), [X∘X | S² | M∘M]ᵀA ((d+2q)×p). */
+  private readonly XM: WasmArray<'f64'> | undefined;
+  private readonly BC: WasmArray<'f64'> | undefined;
+  private readonly W: WasmArray<'f64'> | undefined;
+  private readonly T1: WasmArray<'f64'> | undefined;
+  private readonly T2: WasmArray<'f64'> | undefined;
   private disposed = false;
   /**
    * A diagonal of the Hessian of −J at the last evaluated point (each entry > 0), for
    * `precondition`: the exact diagonal for M and log S given the other blocks' current values
    * (full, diag: A + ω and 2A∘S² + A∘S⁴ + 2ω∘S²; pca: (A(C∘C)) + 1 and 2(A(C∘C))∘S² + 2S², the
    * latter without the A(C∘C∘C∘C)∘S⁴ term), Σ_i X_ia² A_ij for B, (Aᵀ(M∘M) + AᵀS²) for C, and
-   * Σ_j (C_jk/2)²·h(C_jk) for log λ — the curvature L-BFGS scales its steps with.
+   * Σ_j (C_jk/2)²·h(C_jk) for log λ — the curvature L-BFGS scales its steps with. (full computes
+   * its inverse in the gradient kernel; this array is then filled from it when read.)
    */
-  readonly hessianDiagonal: Float64Array;
+  get hessianDiagonal(): Float64Array {
+    if (this.hdFromInverse) {
+      const h = this.hd, D = this.invDiag!;
+      for (let i = 0; i < h.length; i++) h[i] = 1 / D[i];
+      this.hdFromInverse = false;
+    }
+    return this.hd;
+  }
+  private readonly hd: Float64Array;
+  /** hd is stale: the last evaluation (full) wrote only its inverse, invDiag. */
+  private hdFromInverse = false;
   private invDiag: Float64Array | undefined;
+  /** invDiag is 1/hessianDiagonal of the last evaluation already. */
+  private invFresh = false;
+  /** full: diag(Σ̂⁻¹) (p) and the second half of the inverse Hessian diagonal (n×p), in the core. */
+  private readonly omegaW: WasmArray<'f64'> | undefined;
+  private readonly DS: WasmArray<'f64'> | undefined;
+  private colS2: Float64Array | undefined;
+  private readonly noColumns = new Float64Array(0);
   /** After each evaluation of full/diag: the profiled B (d×p) and Σ (p×p; diag: its diagonal in a p×p matrix). */
   readonly profile: { B: Float64Array; Sigma: Float64Array };
 
@@ -155,9 +186,10 @@ export class PlnObjective {
     const e = this.core.exports as unknown as CoreExports & PlnExports;
     const s = o.scalar ? 'Scalar' : '';
     this.cells = e[`plnCells${s}` as 'plnCells'];
+    this.squareExp = e[`plnSquareExp${s}` as 'plnSquareExp'];
+    this.fullGradient = e[`plnFullGradient${s}` as 'plnFullGradient'];
     this.gemm = e[`gemm${s}` as 'gemm'];
-    this.expArray = e[`expArray${s}` as 'expArray'];
-    if (typeof this.cells !== 'function') throw new ArgumentValueError('this WebAssembly core has no PLN kernels (rebuild it)', 'core');
+    if (typeof this.cells !== 'function' || typeof this.squareExp !== 'function' || typeof this.fullGradient !== 'function') throw new ArgumentValueError('this WebAssembly core has no PLN kernels (rebuild it)', 'core');
     this.gemmWork = gemmWorkspace(this.core);
     const ws = (this.ws = new Workspace(this.core));
     try {
@@ -179,6 +211,13 @@ export class PlnObjective {
       this.dp = ws.f64(d * p, 'gradient B');
       this.X2 = ws.f64(n * d, 'X∘X');
       this.M2 = lowRank ? ws.f64(n * q, 'M∘M') : undefined;
+      this.omegaW = o.model === 'full' ? ws.f64(p, 'diag Σ̂⁻¹') : undefined;
+      this.DS = o.model === 'full' ? ws.f64(n * p, 'inverse Hessian diagonal, log S') : undefined;
+      this.XM = lowRank ? ws.f64(n * (d + q), '[X | M]') : undefined;
+      this.BC = lowRank ? ws.f64(p * (d + q), '[Bᵀ | C]') : undefined;
+      this.W = lowRank && free ? ws.f64(n * (d + 2 * q), '[X∘X | S² | M∘M]') : undefined;
+      this.T1 = lowRank && free ? ws.f64((d + q) * p, '[X | M]ᵀR') : undefined;
+      this.T2 = lowRank && free ? ws.f64((d + 2 * q) * p, '[X∘X | S² | M∘M]ᵀA') : undefined;
     } catch (err) {
       ws.dispose();
       throw err;
@@ -204,14 +243,17 @@ export class PlnObjective {
       if (lowRank) this.setC(o.fixed.C!);
     }
     this.profile = { B: new Float64Array(d * p), Sigma: new Float64Array(p * p) };
-    this.hessianDiagonal = new Float64Array(this.layout.total).fill(1);
+    this.hd = new Float64Array(this.layout.total).fill(1);
   }
 
   /** 1/(the Hessian diagonal of the last evaluation): the L-BFGS preconditioner's D. */
   inverseHessianDiagonal(): Float64Array {
-    const h = this.hessianDiagonal;
-    const D = (this.invDiag ??= new Float64Array(h.length));
-    for (let i = 0; i < h.length; i++) D[i] = 1 / h[i];
+    const D = (this.invDiag ??= new Float64Array(this.hd.length));
+    // full writes D itself in its gradient kernel (invFresh).
+    if (!this.invFresh) {
+      const h = this.hessianDiagonal;
+      for (let i = 0; i < h.length; i++) D[i] = 1 / h[i];
+    }
     return D;
   }
 
@@ -242,6 +284,7 @@ export class PlnObjective {
   evaluate(theta: Float64Array, grad: Float64Array): number {
     if (this.disposed) throw new ArgumentValueError('this PlnObjective was disposed', 'objective');
     this.evaluations++;
+    this.invFresh = false;
     const { n, p, d, q } = this;
     const Lo = this.layout;
     const lowRank = this.model === 'pca' || this.model === 'fixed-v';
@@ -249,35 +292,50 @@ export class PlnObjective {
     const M = theta.subarray(off, off + Lo.M);
     const logS = theta.subarray(off + Lo.M, off + Lo.M + Lo.logS);
     this.Mw.set(M);
+    // S² = exp(2 log S) and Σ log S in one SIMD pass.
+    this.S2.set(logS);
+    const sumLogS = this.squareExp(logS.length, this.S2.ptr, this.S2.ptr);
     const s2 = this.S2.view();
-    let sumLogS = 0;
-    for (let i = 0; i < s2.length; i++) {
-      s2[i] = 2 * logS[i];
-      sumLogS += logS[i];
-    }
-    this.expArray(this.S2.ptr, this.S2.ptr, s2.length); // S² = exp(2 log S), SIMD
     let C: Float64Array | undefined;
+    const colS2 = lowRank ? this.noColumns : (this.colS2 ??= new Float64Array(p));
     if (lowRank) {
       if (!this.fixed) {
         this.Bw.set(theta.subarray(0, Lo.B));
         C = this.cFrom(theta);
         this.setC(C);
       } else C = this.fixed.C!;
-      // L = O + XB + MCᵀ, H = ½ S²(C∘C)ᵀ
+      // L = O + [X | M]·[Bᵀ | C]ᵀ = O + XB + MCᵀ (one pass over L), H = ½ S²(C∘C)ᵀ
+      const dq = d + q;
+      const xm = this.XM!.view(), bc = this.BC!.view(), X = this.Xw.view(), Bv = this.Bw.view();
+      for (let i = 0; i < n; i++) {
+        for (let a = 0; a < d; a++) xm[i * dq + a] = X[i * d + a];
+        for (let k = 0; k < q; k++) xm[i * dq + d + k] = M[i * q + k];
+      }
+      for (let j = 0; j < p; j++) {
+        for (let a = 0; a < d; a++) bc[j * dq + a] = Bv[a * p + j];
+        for (let k = 0; k < q; k++) bc[j * dq + d + k] = C[j * q + k];
+      }
       if (this.Ow) this.L.view().set(this.Ow.view());
-      this.mm(0, 0, n, p, d, 1, this.Xw, d, this.Bw, p, this.Ow ? 1 : 0, this.L, p);
-      this.mm(0, 1, n, p, q, 1, this.Mw, q, this.Cw!, q, 1, this.L, p);
+      this.mm(0, 1, n, p, dq, 1, this.XM!, dq, this.BC!, dq, this.Ow ? 1 : 0, this.L, p);
       this.mm(0, 1, n, p, q, 0.5, this.S2, q, this.C2!, q, 0, this.H, p);
     } else {
-      const L = this.L.view(), H = this.H.view();
+      // L = O + M (without offsets the kernel reads M itself), H = ½S², and the column sums of S².
       if (this.Ow) {
-        const O = this.Ow.view();
+        const L = this.L.view(), O = this.Ow.view();
         for (let i = 0; i < L.length; i++) L[i] = O[i] + M[i];
-      } else L.set(M);
-      for (let i = 0; i < H.length; i++) H[i] = 0.5 * s2[i];
-      // (the kernel reads H as given: ½S²)
+      }
+      const H = this.H.view();
+      colS2.fill(0);
+      for (let i = 0, c = 0; i < n; i++) {
+        for (let j = 0; j < p; j++, c++) {
+          const v = s2[c];
+          H[c] = 0.5 * v;
+          colS2[j] += v;
+        }
+      }
     }
-    const data = this.cells(n * p, this.Yw.ptr, this.L.ptr, this.H.ptr, this.L.ptr, this.H.ptr);
+    const pL = lowRank || this.Ow ? this.L.ptr : this.Mw.ptr;
+    const data = this.cells(n * p, this.Yw.ptr, pL, this.H.ptr, this.L.ptr, this.H.ptr);
     if (!Number.isFinite(data)) {
       grad.fill(0);
       return Infinity;
@@ -302,27 +360,35 @@ export class PlnObjective {
         hd[off + Lo.M + i] = Math.max(2 * (g2[i] + 1) * s2[i], 1e-12);
       }
       if (!this.fixed) {
-        // ∂B = XᵀR
-        this.mm(1, 0, d, p, n, 1, this.Xw, d, this.L, p, 0, this.dp, p);
-        const gB = this.dp.view();
-        for (let i = 0; i < Lo.B; i++) grad[i] = -gB[i];
-        this.mm(1, 0, d, p, n, 1, this.X2, d, this.H, p, 0, this.dp, p);
-        const hB = this.dp.view();
-        for (let i = 0; i < Lo.B; i++) hd[i] = Math.max(hB[i], 1e-12);
-        // ∂C = RᵀM − (AᵀS²)∘C
-        this.mm(1, 0, p, q, n, 1, this.L, p, this.Mw, q, 0, this.pq!, q);
-        const rm = Float64Array.from(this.pq!.view());
-        this.mm(1, 0, p, q, n, 1, this.H, p, this.S2, q, 0, this.pq!, q);
-        const as2 = this.pq!.view();
-        const gC = new Float64Array(p * q);
-        for (let i = 0; i < p * q; i++) gC[i] = rm[i] - as2[i] * C![i];
-        // Curvature of C: Aᵀ(M∘M) + AᵀS² (as2 is still in pq until the next product).
-        const hC = Float64Array.from(as2);
-        const m2 = this.M2!.view();
-        for (let i = 0; i < M.length; i++) m2[i] = M[i] * M[i];
-        this.mm(1, 0, p, q, n, 1, this.H, p, this.M2!, q, 0, this.pq!, q);
-        const am2 = this.pq!.view();
-        for (let i = 0; i < p * q; i++) hC[i] = Math.max(hC[i] + am2[i], 1e-12);
+        // [X | M]ᵀR and [X∘X | S² | M∘M]ᵀA: two passes over R and A, the wide matrix as B operand
+        // (packed row by row) and the skinny one transposed.
+        const dq = d + q, w2 = d + 2 * q;
+        const W = this.W!.view(), X2 = this.X2.view();
+        for (let i = 0; i < n; i++) {
+          for (let a = 0; a < d; a++) W[i * w2 + a] = X2[i * d + a];
+          for (let k = 0; k < q; k++) {
+            const m = M[i * q + k];
+            W[i * w2 + d + k] = s2[i * q + k];
+            W[i * w2 + d + q + k] = m * m;
+          }
+        }
+        this.mm(1, 0, dq, p, n, 1, this.XM!, dq, this.L, p, 0, this.T1!, p);
+        this.mm(1, 0, w2, p, n, 1, this.W!, w2, this.H, p, 0, this.T2!, p);
+        const t1 = this.T1!.view(), t2 = this.T2!.view();
+        // ∂B = XᵀR; curvature of B: (X∘X)ᵀA
+        for (let i = 0; i < Lo.B; i++) {
+          grad[i] = -t1[i];
+          hd[i] = Math.max(t2[i], 1e-12);
+        }
+        // ∂C = RᵀM − (AᵀS²)∘C; curvature of C: Aᵀ(M∘M) + AᵀS²
+        const gC = new Float64Array(p * q), hC = new Float64Array(p * q);
+        for (let j = 0; j < p; j++) {
+          for (let k = 0; k < q; k++) {
+            const as2 = t2[(d + k) * p + j];
+            gC[j * q + k] = t1[(d + k) * p + j] - as2 * C![j * q + k];
+            hC[j * q + k] = Math.max(as2 + t2[(d + q + k) * p + j], 1e-12);
+          }
+        }
         if (this.model === 'pca') {
           for (let i = 0; i < Lo.C; i++) {
             grad[Lo.B + i] = -gC[i];
@@ -347,10 +413,17 @@ export class PlnObjective {
     const E = this.G1; // E = M − XB (n×p)
     if (this.fixed) this.Bw.set(this.fixed.B);
     else this.mm(0, 0, d, p, n, 1, this.P!, n, this.Mw, p, 0, this.Bw, p);
-    E.view().set(M);
-    this.mm(0, 0, n, p, d, -1, this.Xw, d, this.Bw, p, 1, E, p);
-    const colS2 = new Float64Array(p);
-    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) colS2[j] += s2[i * p + j];
+    if (d === 1) {
+      // One pass instead of a copy and a k = 1 product.
+      const e = E.view(), X = this.Xw.view(), Bv = this.Bw.view();
+      for (let i = 0, c = 0; i < n; i++) {
+        const x = X[i];
+        for (let j = 0; j < p; j++, c++) e[c] = M[c] - x * Bv[j];
+      }
+    } else {
+      E.view().set(M);
+      this.mm(0, 0, n, p, d, -1, this.Xw, d, this.Bw, p, 1, E, p);
+    }
     const ev = E.view();
     const A = this.H.view(), R = this.L.view();
     if (this.model === 'diag') {
@@ -374,8 +447,8 @@ export class PlnObjective {
           trace += (ev[c] * ev[c] + s2[c]) / sig[j];
           gM[c] = -(R[c] - ev[c] / sig[j]);
           gS[c] = -(-A[c] * s2[c] - s2[c] / sig[j] + 1);
-          this.hessianDiagonal[c] = A[c] + 1 / sig[j];
-          this.hessianDiagonal[n * p + c] = Math.max(2 * A[c] * s2[c] + A[c] * s2[c] * s2[c] + (2 * s2[c]) / sig[j], 1e-12);
+          this.hd[c] = A[c] + 1 / sig[j];
+          this.hd[n * p + c] = Math.max(2 * A[c] * s2[c] + A[c] * s2[c] * s2[c] + (2 * s2[c]) / sig[j], 1e-12);
         }
       }
       J += -0.5 * n * logDet - 0.5 * trace + 0.5 * n * p;
@@ -390,14 +463,21 @@ export class PlnObjective {
     const Sig = new Float64Array(p * p);
     if (this.fixed) Sig.set(this.fixed.Sigma!);
     else {
-      this.mm(1, 0, p, p, n, 1 / n, E, p, E, p, 0, this.pp!, p);
-      Sig.set(this.pp!.view());
+      // EᵀE/n is symmetric: the top h rows (all columns) and the bottom-right block, then the
+      // bottom-left block mirrored (3/4 of the products of one gemm).
+      const h = p >> 1, pp = this.pp!.view();
+      this.gemm(1, 0, h, p, n, 1 / n, E.ptr, p, E.ptr, p, 0, this.pp!.ptr, p, this.gemmWork);
+      if (p - h > 0) this.gemm(1, 0, p - h, p - h, n, 1 / n, E.ptr + 8 * h, p, E.ptr + 8 * h, p, 0, this.pp!.ptr + 8 * (h * p + h), p, this.gemmWork);
+      for (let a = h; a < p; a++) for (let b = 0; b < h; b++) pp[a * p + b] = pp[b * p + a];
+      Sig.set(pp);
       for (let j = 0; j < p; j++) Sig[j * p + j] += colS2[j] / n;
     }
     let Lc;
     try {
       Lc = cholesky(matrix(p, p, Sig), { core: this.core });
-    } catch {
+    } catch (err) {
+      // Σ̂ not positive definite: the point is outside the domain. Anything else (out of memory) is an error.
+      if (!(err instanceof NotPositiveDefiniteError)) throw err;
       grad.fill(0);
       return Infinity;
     }
@@ -421,22 +501,21 @@ export class PlnObjective {
     // ∂M = R − EΣ⁻¹ (into G2 via gemm), ∂log S = −A∘S² − S²∘diag(Σ⁻¹) + 1
     this.pp!.set(inv);
     this.mm(0, 0, n, p, p, 1, E, p, this.pp!, p, 0, this.G2, p);
-    const es = this.G2.view();
-    const omega = new Float64Array(p);
+    // cholesky and choleskySolve allocate in the core: if memory grew, views taken before them
+    // (A, R, S²) are detached, so take them again.
+    // The cell loop in the core (assembly/pln.ts plnFullGradient): ∂M into E's buffer (E is no
+    // longer needed), ∂log S over R, 1/(A + ω) over EΣ̂⁻¹, the log S half of D into DS.
+    const omega = this.omegaW!.view();
     for (let j = 0; j < p; j++) omega[j] = inv[j * p + j];
-    const hd = this.hessianDiagonal;
+    this.fullGradient(n, p, this.H.ptr, this.S2.ptr, this.G2.ptr, this.L.ptr, this.omegaW!.ptr, E.ptr, this.L.ptr, this.G2.ptr, this.DS!.ptr);
+    const D = (this.invDiag ??= new Float64Array(this.hd.length));
     const np = n * p;
-    for (let i = 0, c = 0; i < n; i++) {
-      for (let j = 0; j < p; j++, c++) {
-        const a = A[c], v = s2[c], w = omega[j];
-        const av = a * v;
-        gM[c] = es[c] - R[c];
-        gS[c] = av + v * w - 1;
-        hd[c] = a + w;
-        const h = 2 * av + av * v + 2 * v * w;
-        hd[np + c] = h > 1e-12 ? h : 1e-12;
-      }
-    }
+    gM.set(E.view());
+    gS.set(this.L.view());
+    D.subarray(0, np).set(this.G2.view());
+    D.subarray(np).set(this.DS!.view());
+    this.invFresh = true;
+    this.hdFromInverse = true;
     if (!this.fixed) {
       this.profile.B.set(this.Bw.view());
       this.profile.Sigma.set(Sig);
@@ -447,6 +526,26 @@ export class PlnObjective {
   /** The current A (n×p) after an evaluation (A = exp(L + H)): the expected counts under q. */
   expected(): Float64Array {
     return Float64Array.from(this.H.view());
+  }
+
+  /**
+   * The current A (n×p) as a view of WebAssembly memory (no copy): valid until the next
+   * evaluation or allocation in the core (memory growth detaches it).
+   */
+  expectedView(): Float64Array {
+    return this.H.view();
+  }
+
+  /**
+   * Rank-q models: A·W for a p×q matrix W (n×q, a new array) with the A of the last evaluation,
+   * without copying A out of WebAssembly memory.
+   */
+  expectedTimes(W: Float64Array): Float64Array {
+    const { n, p, q } = this;
+    if (!this.pq || W.length !== p * q) throw new ArgumentValueError(`expectedTimes needs a rank-q model and a p×q matrix (${p}×${q})`, 'W');
+    this.pq.set(W);
+    this.mm(0, 0, n, q, p, 1, this.H, p, this.pq, q, 0, this.G2, q);
+    return Float64Array.from(this.G2.view());
   }
 
   dispose(): void {
