@@ -23,7 +23,7 @@
 // probabilities" for stirlerr/bd0.
 
 import { HALF_LOG_2PI, lgammaStirling, lgammaStirlingV } from "./coefficients";
-import { expS, expV, lgammaDiffS, lgammaS, log1pS, logS, logV } from "./special";
+import { expS, expV, lgammaDiffS, lgammaS, log1pS, logS, logV, sigmoidS, sigmoidV } from "./special";
 import { allTrue, anyTrue, fmaV, select, splat } from "./simd";
 
 const LOG_2PI: f64 = 1.8378770664093453;
@@ -728,15 +728,17 @@ function pValueOneS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  * before p is stored.
  */
 function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, o: usize): void {
-  const one = splat(1.0);
   const k = v128.load(pk + o);
   const n = v128.load(pn + o);
   const mu = v128.load(pmu + o);
   const rho = v128.load(prho + o);
-  if (!allTrue(fastLanes(k, n, mu, rho))) {
-    v128.store(pout + o, pValuePairS(k, n, mu, rho));
-    return;
-  }
+  v128.store(pout + o, pValuePair(k, n, mu, rho));
+}
+
+/** p of a pair of cells, as pValuePairV describes. */
+@inline function pValuePair(k: v128, n: v128, mu: v128, rho: v128): v128 {
+  const one = splat(1.0);
+  if (!allTrue(fastLanes(k, n, mu, rho))) return pValuePairS(k, n, mu, rho);
   // pmin/pmax (one instruction each) clamp as clamp01: NaN lanes were excluded above.
   const m = f64x2.pmin(f64x2.pmax(mu, splat(EDGE)), splat(1.0 - EDGE));
   const r = f64x2.pmin(f64x2.pmax(rho, splat(EDGE)), splat(1.0 - EDGE));
@@ -745,10 +747,7 @@ function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
   const b = f64x2.mul(f64x2.sub(one, m), sc);
   const lf = logPmfFastV(k, n, a, b);
   // Regime: f(k) < e^−450 (tiny p) needs the rescaled, log-space sums of the scalar path.
-  if (!allTrue(f64x2.ge(lf, splat(LIN_LOG_F)))) {
-    v128.store(pout + o, pValuePairS(k, n, mu, rho));
-    return;
-  }
+  if (!allTrue(f64x2.ge(lf, splat(LIN_LOG_F)))) return pValuePairS(k, n, mu, rho);
   const ab = f64x2.add(a, b);
   const lower = f64x2.le(f64x2.mul(k, ab), f64x2.mul(n, a));
   const kk = select(k, f64x2.sub(n, k), lower);
@@ -775,7 +774,62 @@ function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
   redo = v128.or(redo, v128.and(other, f64x2.lt(direct, splat(SWITCH_MASS))));
   let p = f64x2.pmin(one, f64x2.mul(splat(2.0), f64x2.pmin(direct, oth)));
   if (anyTrue(redo)) p = select(pValuePairS(k, n, mu, rho), p, redo);
-  v128.store(pout + o, p);
+  return p;
+}
+
+/**
+ * p-values of the FRASER fit straight from its junction-major blocks (src/models/fraser/objective.ts),
+ * without building μ, k and n as cell arrays: row r (a junction) has y = Y[r,·] + b[r] (Y at
+ * pY + r·ldy, f64), μ = sigmoid(y), k and n u32 at pK/pN + r·ldk, and ρ[r] at pRho; p goes to
+ * pOut + r·ldo. The same p as betaBinomPValueArray on those cells (pairs of cells in f64x2 where
+ * the build has SIMD, the odd last cell and the scalar build by pValueOneS).
+ */
+export function fraserPValueRows(
+  rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+): void {
+  if (!sTableReady) buildSTable();
+  for (let r = 0; r < rows; r++) {
+    const b = load<f64>(pB + (<usize>r << 3));
+    const rho = load<f64>(pRho + (<usize>r << 3));
+    const yRow = pY + ((<usize>r * <usize>ldy) << 3);
+    const kRow = pK + ((<usize>r * <usize>ldk) << 2);
+    const nRow = pN + ((<usize>r * <usize>ldk) << 2);
+    const oRow = pOut + ((<usize>r * <usize>ldo) << 3);
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      const bv = splat(b);
+      const rv = splat(rho);
+      for (; i + 1 < cols; i += 2) {
+        const k = f64x2.convert_low_i32x4_u(v128.load64_zero(kRow + (<usize>i << 2)));
+        const n = f64x2.convert_low_i32x4_u(v128.load64_zero(nRow + (<usize>i << 2)));
+        const mu = sigmoidV(f64x2.add(v128.load(yRow + (<usize>i << 3)), bv));
+        v128.store(oRow + (<usize>i << 3), pValuePair(k, n, mu, rv));
+      }
+    }
+    for (; i < cols; i++) {
+      const k = <f64>load<u32>(kRow + (<usize>i << 2));
+      const n = <f64>load<u32>(nRow + (<usize>i << 2));
+      store<f64>(oRow + (<usize>i << 3), pValueOneS(k, n, sigmoidS(load<f64>(yRow + (<usize>i << 3)) + b), rho));
+    }
+  }
+}
+
+/** Scalar twin of fraserPValueRows. */
+export function fraserPValueRowsScalar(
+  rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+): void {
+  if (!sTableReady) buildSTable();
+  for (let r = 0; r < rows; r++) {
+    const b = load<f64>(pB + (<usize>r << 3));
+    const rho = load<f64>(pRho + (<usize>r << 3));
+    for (let i = 0; i < cols; i++) {
+      const o = <usize>r * <usize>ldk + <usize>i;
+      const k = <f64>load<u32>(pK + (o << 2));
+      const n = <f64>load<u32>(pN + (o << 2));
+      const y = load<f64>(pY + ((<usize>r * <usize>ldy + <usize>i) << 3)) + b;
+      store<f64>(pOut + ((<usize>r * <usize>ldo + <usize>i) << 3), pValueOneS(k, n, sigmoidS(y), rho));
+    }
+  }
 }
 
 /** The factor u of step i of a block from j: (j − i + 1)·((n − j + i − 1) + β). */

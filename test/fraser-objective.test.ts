@@ -17,7 +17,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { ArgumentTypeError, ArgumentValueError, ShapeError, init, loadCore, Rng, optim, type Core } from '../src/index.js';
+import { ArgumentTypeError, ArgumentValueError, ShapeError, betaBinomial, init, loadCore, Rng, optim, type Core } from '../src/index.js';
 import { FraserObjective, nllAndGradient, type NllAndGradientInput } from '../src/models/fraser/objective.js';
 import { fraserPlain } from '../bench/fraser.cases.js';
 
@@ -459,6 +459,37 @@ test('junctionLoss (the loss-only cell pass) equals the decoder objective’s F 
             const G = new Float64Array(X.length), F = new Float64Array(J);
             o.decoderObjective()(X, G, F, Uint32Array.from({ length: J }, (_, j) => j), J);
             close(L, F, 1e-14, `${p.name} ${name}${scalar ? ' scalar' : ''}${weights ? ' weighted' : ''}`);
+          }
+        } finally {
+          o.dispose();
+        }
+      }
+    }
+  }
+});
+
+test('pValuesInto (p-values from the junction-major blocks) equals betaBinomial.pValues at the objective’s μ, scattered to the given columns, on every binary and scalar twin', () => {
+  const rng = new Rng(23);
+  for (const [N, J, q, c] of [[37, 23, 3, 0], [50, 9, 4, 1]]) {
+    const p = randomProblem(rng, N, J, q, c, 3);
+    const cols = Uint32Array.from({ length: J }, (_, j) => 2 * j + 1); // into a wider N×(2J+1) matrix
+    const ld = 2 * J + 1;
+    for (const [name, core] of Object.entries(cores)) {
+      for (const scalar of [false, true]) {
+        const o = objectiveOf(p, { core, scalar, blockCells: 4 * N });
+        try {
+          const out = new Float64Array(N * ld).fill(-1);
+          o.pValuesInto(out, ld, cols);
+          const want = betaBinomial.pValues(f64(p.k), f64(p.n), o.predictMean(), o.getRho(), { junctions: J, core, scalar });
+          for (let i = 0; i < N; i++) {
+            for (let j = 0; j < ld; j++) {
+              const got = out[i * ld + j];
+              if (j % 2 === 0) assert.is(got, -1, 'columns not listed stay untouched');
+              else {
+                const w = want[i * J + (j - 1) / 2];
+                assert.ok(Math.abs(got - w) <= 1e-12 * w + 1e-300, `${name}${scalar ? ' scalar' : ''} N=${N} sample ${i} junction ${(j - 1) / 2}: ${got} vs ${w}`);
+              }
+            }
           }
         } finally {
           o.dispose();

@@ -913,6 +913,8 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   const roundLoss = new Float64Array(rounds + 1);
   let roundsRun = 0;
   const stage = implementation === 'ae' ? 'final' : implementation === 'pca' ? 'rho' : 'updateD';
+  // p-values are taken block by block from the fitted objective (its counts and μ are at hand).
+  const pValues = new Float64Array(N * J).fill(NaN);
   for (const { cols, off } of junctionBlocks(kept, N, blockCells)) {
     checkAbort(signal);
     const nb = cols.length;
@@ -961,6 +963,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
       const res = columnMeanSd(logitResiduals(kb, nbs, obj.predictMean(), pc), N, nb);
       zCenter.set(res.mean, off);
       zScale.set(res.sd, off);
+      obj.pValuesInto(pValues, J, cols);
     } finally {
       obj.dispose();
     }
@@ -978,8 +981,6 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
     E, D, b, rho, xMeans: pass1.means, latent: H, zCenter, zScale,
     history: Float64Array.from(history), qSelection: selection, notices, blockCells,
   };
-  const pValues = new Float64Array(N * J).fill(NaN);
-  scoreBlocks(params, H, k, n, N, { pValues }, core);
   checkAbort(signal);
   const padj = adjustPerSample(params, pValues, N);
   return new FraserFit(params, { pValues, padj }, { k, n, core });

@@ -38,6 +38,9 @@ type RhoKernel = (
   pB: number, c: number, pF: number, pD1: number, pD2: number,
 ) => void;
 type LogChooseKernel = (rows: number, cols: number, pIdx: number, pK: number, pN: number, ldk: number, c: number, pOut: number) => void;
+type PValueRowsKernel = (
+  rows: number, cols: number, pY: number, ldy: number, pK: number, pN: number, ldk: number, pB: number, pRho: number, pOut: number, ldo: number,
+) => void;
 
 /** assembly/betabinom.ts (FRASER kernels): junction-major blocks, counts as u32, pointer 0 = absent. */
 export interface FraserExports {
@@ -47,6 +50,8 @@ export interface FraserExports {
   fraserRhoObjective: RhoKernel; fraserRhoObjectiveScalar: RhoKernel;
   /** Σ_i lnC(n+2c, k+c) per junction. */
   betabinomLogChooseRows: LogChooseKernel; betabinomLogChooseRowsScalar: LogChooseKernel;
+  /** Two-sided beta-binomial p-values of junction-major rows, μ = sigmoid(Y + b) (assembly/bbstats.ts). */
+  fraserPValueRows: PValueRowsKernel; fraserPValueRowsScalar: PValueRowsKernel;
 }
 
 /** Counts as the API takes them: a Float64Array of whole numbers or a Uint32Array. */
@@ -175,6 +180,7 @@ export class FraserObjective {
   readonly core: Core;
   private readonly ws: Workspace;
   private readonly cells: CellsKernel;
+  private readonly pValueRows: PValueRowsKernel;
   private readonly rhoKernel: RhoKernel;
   private readonly logChoose: LogChooseKernel;
   private readonly gemm: CoreExports['gemm'];
@@ -242,6 +248,7 @@ export class FraserObjective {
     this.cells = e[`fraserCells${s}` as 'fraserCells'];
     this.rhoKernel = e[`fraserRhoObjective${s}` as 'fraserRhoObjective'];
     this.logChoose = e[`betabinomLogChooseRows${s}` as 'betabinomLogChooseRows'];
+    this.pValueRows = e[`fraserPValueRows${s}` as 'fraserPValueRows'];
     this.gemm = e[`gemm${s}` as 'gemm'];
     this.gemv = e[`gemv${s}` as 'gemv'];
     if (typeof this.cells !== 'function') throw new ArgumentValueError('this WebAssembly core has no FRASER kernels (rebuild it)', 'core');
@@ -711,6 +718,34 @@ export class FraserObjective {
       for (let r = 0; r < nb; r++) for (let i = 0; i < N; i++) mu[i * J + j0 + r] = f64[o + r * N + i];
     }
     return mu;
+  }
+
+  /**
+   * Two-sided p-values at the stored E, D, b and ρ (μ = sigmoid(H D_jᵀ + b_j)), written into a
+   * sample-major matrix: p of junction j, sample i goes to out[i·ld + cols[j]]. The same p as
+   * betaBinomial.pValues on those cells, without building μ, k and n as cell arrays.
+   */
+  pValuesInto(out: Float64Array, ld: number, cols: Uint32Array): void {
+    this.check();
+    this.ensureH();
+    const N = this.samples, J = this.junctions, q = this.latentDim, B = this.blockRows;
+    if (cols.length !== J) throw new ShapeError(`cols has ${cols.length} elements, J = ${J} needs ${J}`, 'cols');
+    requireFloat64Array(out, 'out');
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      this.rowsY(nb, this.D.ptr + j0 * q * 8, this.blk.ptr);
+      let f64 = this.core.f64;
+      const oA = this.a.ptr >>> 3, oR = this.tBuf.ptr >>> 3;
+      for (let r = 0; r < nb; r++) f64[oR + r] = 1 / (1 + f64[oA + j0 + r]); // ρ as getRho gives it
+      // In place: each pair of y is read before its p is written.
+      this.pValueRows(nb, N, this.blk.ptr, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, N, this.b.ptr + j0 * 8, this.tBuf.ptr, this.blk.ptr, N);
+      f64 = this.core.f64;
+      const oP = this.blk.ptr >>> 3;
+      for (let r = 0; r < nb; r++) {
+        const col = cols[j0 + r];
+        for (let i = 0; i < N; i++) out[i * ld + col] = f64[oP + r * N + i];
+      }
+    }
   }
 
   /** Bytes of WebAssembly memory this objective holds. */
