@@ -787,6 +787,20 @@ function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
 export function fraserPValueRows(
   rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
 ): void {
+  pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, true);
+}
+
+/** Scalar twin of fraserPValueRows. */
+export function fraserPValueRowsScalar(
+  rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+): void {
+  pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, false);
+}
+
+function pValueRows(
+  rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+  vector: bool,
+): void {
   if (!sTableReady) buildSTable();
   for (let r = 0; r < rows; r++) {
     const b = load<f64>(pB + (<usize>r << 3));
@@ -796,7 +810,7 @@ export function fraserPValueRows(
     const nRow = pN + ((<usize>r * <usize>ldk) << 2);
     const oRow = pOut + ((<usize>r * <usize>ldo) << 3);
     let i = 0;
-    if (ASC_FEATURE_SIMD) {
+    if (ASC_FEATURE_SIMD && vector) {
       const bv = splat(b);
       const rv = splat(rho);
       for (; i + 1 < cols; i += 2) {
@@ -814,23 +828,6 @@ export function fraserPValueRows(
   }
 }
 
-/** Scalar twin of fraserPValueRows. */
-export function fraserPValueRowsScalar(
-  rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
-): void {
-  if (!sTableReady) buildSTable();
-  for (let r = 0; r < rows; r++) {
-    const b = load<f64>(pB + (<usize>r << 3));
-    const rho = load<f64>(pRho + (<usize>r << 3));
-    for (let i = 0; i < cols; i++) {
-      const o = <usize>r * <usize>ldk + <usize>i;
-      const k = <f64>load<u32>(pK + (o << 2));
-      const n = <f64>load<u32>(pN + (o << 2));
-      const y = load<f64>(pY + ((<usize>r * <usize>ldy + <usize>i) << 3)) + b;
-      store<f64>(pOut + ((<usize>r * <usize>ldo + <usize>i) << 3), pValueOneS(k, n, sigmoidS(y), rho));
-    }
-  }
-}
 
 /** The factor u of step i of a block from j: (j − i + 1)·((n − j + i − 1) + β). */
 @inline function tailU(j: v128, nj: v128, b: v128, i: f64): v128 {
