@@ -761,10 +761,39 @@ function logitGram(k: Counts, n: Counts, N: number, J: number, kept: Uint32Array
     centreColumns(x, m, N);
     means.set(m, off);
     for (let i = 0; i < N; i++) for (let jj = 0; jj < nb; jj++) sumSq[off + jj] += x[i * nb + jj] ** 2;
-    const X = matrix(N, nb, x);
-    gemm(X, X, { transB: true, beta: off === 0 ? 0 : 1, c: gram, core });
+    gramUpdate(x, N, nb, gram.data, off === 0, core);
   }
   return { means, sumSq, gram };
+}
+
+/** Row blocks of the Gram update: the products X_a X_bᵀ for a ≤ b only, (m+1)/2m of a full gemm. */
+const GRAM_SPLIT = 4;
+
+/**
+ * G (N×N) = X Xᵀ (first) or G + X Xᵀ, X N×K row-major: the blocks on and above the diagonal by
+ * gemm, each mirrored below it, so G stays exactly symmetric.
+ */
+function gramUpdate(x: Float64Array, N: number, K: number, G: Float64Array, first: boolean, core?: Core): void {
+  const m = Math.min(GRAM_SPLIT, N);
+  const edge = Array.from({ length: m + 1 }, (_, i) => Math.round((i * N) / m));
+  for (let a = 0; a < m; a++) {
+    const ra = edge[a + 1] - edge[a];
+    const Xa = matrix(ra, K, x.subarray(edge[a] * K, edge[a + 1] * K));
+    for (let b = a; b < m; b++) {
+      const rb = edge[b + 1] - edge[b];
+      const P = gemm(Xa, matrix(rb, K, x.subarray(edge[b] * K, edge[b + 1] * K)), { transB: true, core }).data;
+      for (let r = 0; r < ra; r++) {
+        const gi = edge[a] + r;
+        // On a diagonal block only c ≥ r: (r, c) writes both G[i, j] and G[j, i].
+        for (let c = a === b ? r : 0; c < rb; c++) {
+          const gj = edge[b] + c;
+          const v = P[r * rb + c] + (first ? 0 : G[gi * N + gj]);
+          G[gi * N + gj] = v;
+          G[gj * N + gi] = v;
+        }
+      }
+    }
+  }
 }
 
 /**
