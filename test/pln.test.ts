@@ -88,6 +88,37 @@ test('every gradient block matches central finite differences (per coordinate an
   }
 });
 
+test('the preconditioner’s Hessian diagonal of the M block equals finite differences of the gradient (pca, fixed-v: exact given C), SIMD and scalar', () => {
+  for (const model of ['pca', 'fixed-v'] as const) {
+    for (const scalar of [false, true]) {
+      const pr = problem(2);
+      const obj = new PlnObjective({ model, Y: pr.Y, X: pr.X, O: pr.O, n: pr.n, p: pr.p, d: pr.d, q: pr.q, V: pr.V, scalar });
+      try {
+        const L = obj.layout;
+        const th = Float64Array.from({ length: L.total }, () => 0.2 * pr.rng.normal());
+        const g = new Float64Array(th.length), ga = new Float64Array(th.length), gb = new Float64Array(th.length);
+        obj.evaluate(th, g);
+        const hd = obj.hessianDiagonal.slice();
+        const m0 = L.B + L.C + L.logLambda; // the M block follows B, C and log λ
+        const h = 1e-5;
+        let worst = 0;
+        for (let i = m0; i < m0 + L.M; i++) {
+          const a = th.slice(), b = th.slice();
+          a[i] += h;
+          b[i] -= h;
+          obj.evaluate(a, ga);
+          obj.evaluate(b, gb);
+          const fd = (ga[i] - gb[i]) / (2 * h);
+          worst = Math.max(worst, Math.abs(fd - hd[i]) / Math.max(1, Math.abs(hd[i])));
+        }
+        assert.ok(worst < 1e-6, `${model}${scalar ? ' scalar' : ''}: worst relative error of the M diagonal ${worst.toExponential(2)}`);
+      } finally {
+        obj.dispose();
+      }
+    }
+  }
+});
+
 /** The explicit full-Σ ELBO (no profiling) in plain TypeScript. */
 function explicitFull(Y: Float64Array, X: Float64Array, O: Float64Array, M: Float64Array, S: Float64Array, B: Float64Array, Sigma: Float64Array, n: number, p: number, d: number, diag: boolean): number {
   const Sig = Sigma.slice();
