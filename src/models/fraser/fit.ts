@@ -957,7 +957,8 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
     const obj = new FraserObjective({ k: kb, n: nbs, latent: H, junctions: nb, latentDim: q, likelihoodPseudocount: c, core });
     try {
       obj.setDecoder(D0, bb);
-      obj.setRho(momentRho(kb, nbs, obj.predictMean(), N, nb));
+      const mu0 = obj.predictMean();
+      obj.setRho(momentRho(kb, nbs, mu0, N, nb));
       // ae: ρ first (the decoder's loss is nearly flat at the default ρ = ½), then D and b, then ρ again.
       if (implementation === 'ae') {
         fitRho(obj, signal, rhoMethod);
@@ -989,7 +990,8 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
       D.set(dec.D, off * q);
       b.set(dec.b, off);
       rho.set(obj.getRho(), off);
-      const res = columnMeanSd(logitResiduals(kb, nbs, obj.predictMean(), pc), N, nb);
+      // pca keeps D and b from the PCA: μ is still mu0.
+      const res = columnMeanSd(logitResiduals(kb, nbs, implementation === 'pca' ? mu0 : obj.predictMean(), pc), N, nb);
       zCenter.set(res.mean, off);
       zScale.set(res.sd, off);
       obj.pValuesInto(pValues, J, cols);
