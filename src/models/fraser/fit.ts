@@ -542,11 +542,30 @@ function junctionBlocks(kept: Uint32Array, M: number, cells: number): { cols: Ui
 }
 
 /** Logit residuals r = logit((k+pc)/(n+2pc)) − logit(μ) (μ clamped to [1e-15, 1−1e-15] as in the p-value kernel). */
-function logitResiduals(k: Counts, n: Counts, mu: Float64Array, pc: number): Float64Array {
-  const r = new Float64Array(mu.length);
-  for (let c = 0; c < mu.length; c++) {
-    const m = Math.min(Math.max(mu[c], 1e-15), 1 - 1e-15);
-    r[c] = logit((k[c] + pc) / (n[c] + 2 * pc)) - logit(m);
+function logitResiduals(k: Counts, n: Counts, mu: Float64Array, pc: number, core: Core = getCore()): Float64Array {
+  // logit((k+pc)/(n+2pc)) − logit(m) = ln[(k+pc)(1−m) / ((n−k+pc)m)]: one logarithm per cell, in
+  // WebAssembly over chunks of cells.
+  const total = mu.length;
+  const r = new Float64Array(total);
+  const CHUNK = 8192;
+  const ptr = core.heap.alloc(Math.min(CHUNK, Math.max(total, 1)) * 8, 'residual buffer');
+  try {
+    for (let c0 = 0; c0 < total; c0 += CHUNK) {
+      const cnt = Math.min(CHUNK, total - c0);
+      let f64 = core.f64;
+      const o = ptr >>> 3;
+      for (let t = 0; t < cnt; t++) {
+        const c = c0 + t;
+        const m = Math.min(Math.max(mu[c], 1e-15), 1 - 1e-15);
+        const kk = k[c];
+        f64[o + t] = ((kk + pc) * (1 - m)) / ((n[c] - kk + pc) * m);
+      }
+      core.exports.logArray(ptr, ptr, cnt);
+      f64 = core.f64;
+      r.set(f64.subarray(o, o + cnt), c0);
+    }
+  } finally {
+    core.heap.release(ptr);
   }
   return r;
 }
@@ -602,7 +621,7 @@ function scoreBlocks(
     const nb_ = keepColumns(n!, M, J, cols);
     if (out.pValues) scatterColumns(betaBinomial.pValues(kb, nb_, mu, p.rho.subarray(off, off + nb), { junctions: nb, core }), out.pValues, M, J, cols);
     if (out.zScores) {
-      const r = logitResiduals(kb, nb_, mu, p.pseudocount);
+      const r = logitResiduals(kb, nb_, mu, p.pseudocount, core);
       for (let i = 0; i < M; i++) {
         for (let jj = 0; jj < nb; jj++) {
           const s = p.zScale[off + jj];
@@ -991,7 +1010,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
       b.set(dec.b, off);
       rho.set(obj.getRho(), off);
       // pca keeps D and b from the PCA: μ is still mu0.
-      const res = columnMeanSd(logitResiduals(kb, nbs, implementation === 'pca' ? mu0 : obj.predictMean(), pc), N, nb);
+      const res = columnMeanSd(logitResiduals(kb, nbs, implementation === 'pca' ? mu0 : obj.predictMean(), pc, core), N, nb);
       zCenter.set(res.mean, off);
       zScale.set(res.sd, off);
       obj.pValuesInto(pValues, J, cols);
