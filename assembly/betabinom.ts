@@ -626,8 +626,9 @@ function rhoV(
 }
 
 // The ρ cells for integer c: every count difference the objective needs (Δlnγ, Δψ and the ψ′
-// difference of the three sides α, β and a of a cell) from one pass, with two divisions and six
-// logarithms per pair of cells instead of separate calls per function and side.
+// difference of the three sides α, β and a of a cell) from one pass: per pair of cells one division
+// for the three sides (besides μ's), and at most six logarithms (ln Pα·Pβ, and log1p and ln n of
+// the tails), instead of separate calls per function and side.
 //
 // A side (x, k) is split into a head of h factors and an asymptotic tail:
 // - head: P = Π_{i<h}(x+i) with its derivatives P′, P″ in x (one recurrence over pairs of factors,
@@ -644,12 +645,13 @@ function rhoV(
 // from the y clamp times a ≥ e^−30) and a ≤ e^30, so the α and β sides (and the a side's tail)
 // share one division, and ln Pα + ln Pβ is one logarithm.
 // The a side is the same per row up to n: its shift and the Stirling terms at a1 are computed once
-// per row, in scalar code; cells with n+2c ≤ 24 (and a ≤ 1e4) take its head path instead.
+// per row, in scalar code, and so is a table of its head values for n+2c = 0…24 (a ≤ 1e4), which
+// cells with such counts read instead of the tail.
 const HEAD_K: f64 = 24.0;
 const HEAD_MAX_X: f64 = 1e4;
 const SHIFT: f64 = 10.0;
 
-// Head products of one side, P, P′ and P″ at RHO_HEAD_V (+0, +16, +32).
+// Head products of two sides: P, P′ and P″ of the first at RHO_HEAD_V (+0, +16, +32), of the second at +48, +64, +80.
 const RHO_HEAD_V: usize = memory.data(96, 16);
 // Tail of one side: Δψ at +0, ψ′ difference at +16.
 const RHO_TAIL_V: usize = memory.data(32, 16);
