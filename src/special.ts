@@ -32,12 +32,22 @@ export interface KernelOptions {
   scalar?: boolean;
 }
 
-function unary(name: UnaryName, x: Float64Array, opts: KernelOptions = {}): Float64Array {
+/** Options of the elementwise wrappers: `out` receives the result (same length as x; may be x itself, for in place). */
+export interface UnaryOptions extends KernelOptions {
+  out?: Float64Array;
+}
+
+function unary(name: UnaryName, x: Float64Array, opts: UnaryOptions = {}): Float64Array {
   requireFloat64Array(x, 'x');
   const core = opts.core ?? getCore();
   const kernel = core.exports[`${name}Array${opts.scalar ? 'Scalar' : ''}` as keyof SpecialExports] as (a: number, b: number, n: number) => void;
   const s = buffers(core);
-  const out = new Float64Array(x.length);
+  let out: Float64Array;
+  if (opts.out === undefined) out = new Float64Array(x.length);
+  else {
+    out = requireFloat64Array(opts.out, 'out');
+    if (out.length !== x.length) throw new ShapeError(`out must have the length of x (${x.length}), got ${out.length}`, 'out');
+  }
   for (let off = 0; off < x.length; off += BLOCK) {
     const n = Math.min(BLOCK, x.length - off);
     core.f64.set(x.subarray(off, off + n), s.x >>> 3);
@@ -67,23 +77,23 @@ function binary(name: 'lgammaDiff' | 'digammaDiff', a: Float64Array, k: Float64A
 }
 
 /** ln Γ(x), x > 0. */
-export const lgamma = (x: Float64Array, opts?: KernelOptions) => unary('lgamma', x, opts);
+export const lgamma = (x: Float64Array, opts?: UnaryOptions) => unary('lgamma', x, opts);
 /** ψ(x) = d/dx ln Γ(x), x > 0. */
-export const digamma = (x: Float64Array, opts?: KernelOptions) => unary('digamma', x, opts);
+export const digamma = (x: Float64Array, opts?: UnaryOptions) => unary('digamma', x, opts);
 /** ψ'(x), x > 0. */
-export const trigamma = (x: Float64Array, opts?: KernelOptions) => unary('trigamma', x, opts);
+export const trigamma = (x: Float64Array, opts?: UnaryOptions) => unary('trigamma', x, opts);
 /** e^x. */
-export const exp = (x: Float64Array, opts?: KernelOptions) => unary('exp', x, opts);
+export const exp = (x: Float64Array, opts?: UnaryOptions) => unary('exp', x, opts);
 /** ln x. */
-export const log = (x: Float64Array, opts?: KernelOptions) => unary('log', x, opts);
+export const log = (x: Float64Array, opts?: UnaryOptions) => unary('log', x, opts);
 /** ln(1+x). */
-export const log1p = (x: Float64Array, opts?: KernelOptions) => unary('log1p', x, opts);
+export const log1p = (x: Float64Array, opts?: UnaryOptions) => unary('log1p', x, opts);
 /** 1/(1+e^−x). */
-export const sigmoid = (x: Float64Array, opts?: KernelOptions) => unary('sigmoid', x, opts);
+export const sigmoid = (x: Float64Array, opts?: UnaryOptions) => unary('sigmoid', x, opts);
 /** ln(p/(1−p)), p in [0, 1]. */
-export const logit = (x: Float64Array, opts?: KernelOptions) => unary('logit', x, opts);
+export const logit = (x: Float64Array, opts?: UnaryOptions) => unary('logit', x, opts);
 /** ln(1+e^x) (softplus). */
-export const log1pexp = (x: Float64Array, opts?: KernelOptions) => unary('log1pexp', x, opts);
+export const log1pexp = (x: Float64Array, opts?: UnaryOptions) => unary('log1pexp', x, opts);
 /** lnΓ(a+k) − lnΓ(a) for real a > 0 and integer k ≥ 0 (k given as f64). */
 export const lgammaDiff = (a: Float64Array, k: Float64Array, opts?: KernelOptions) => binary('lgammaDiff', a, k, opts);
 /** ψ(a+k) − ψ(a) for real a > 0 and integer k ≥ 0. */

@@ -231,6 +231,22 @@ test('results do not depend on the block size of the wrappers or on array length
   }
 });
 
+test('unary wrappers write into `out`, also in place over several blocks, with the same values; a wrong out is a typed error', () => {
+  const n = 70001;
+  const x = Float64Array.from({ length: n }, (_, i) => 0.5 + (i % 97) * 0.37);
+  for (const fn of ['log', 'sigmoid', 'lgamma'] as const) {
+    const want = special[fn](x);
+    const into = new Float64Array(n);
+    assert.is(special[fn](x, { out: into }), into);
+    assert.equal(into, want, `${fn} into out`);
+    const inPlace = x.slice();
+    special[fn](inPlace, { out: inPlace });
+    assert.equal(inPlace, want, `${fn} in place`);
+  }
+  assert.throws(() => special.log(x, { out: new Float64Array(3) }), (e: unknown) => e instanceof ShapeError && (e as ShapeError).argument === 'out');
+  assert.throws(() => special.log(x, { out: [] as unknown as Float64Array }), (e: unknown) => e instanceof ArgumentTypeError && (e as ArgumentTypeError).argument === 'out');
+});
+
 test('every wrapper rejects a non-Float64Array and mismatched lengths with typed errors naming the argument', () => {
   for (const fn of ['lgamma', 'digamma', 'trigamma', 'exp', 'log', 'log1p', 'sigmoid', 'logit', 'log1pexp'] as const) {
     const f = special[fn] as (x: unknown) => Float64Array;

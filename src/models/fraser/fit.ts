@@ -7,7 +7,8 @@ import { fitLogitRho } from './rho.js';
 import { fitDecoderScoring } from './decoder.js';
 import { gemm, gramSvd, matrix, optimalHardThreshold, symmetricEigen } from '../../linalg/index.js';
 import { adjust, betaBinomial } from '../../stats/index.js';
-import { getCore, type Core } from '../../wasm/core.js';
+import type { Core } from '../../wasm/core.js';
+import { log, sigmoid } from '../../special.js';
 
 /** Counts as the API takes them: N×J row-major (samples × junctions), Uint32Array or Float64Array. */
 export type Counts = Uint32Array | Float64Array;
@@ -79,35 +80,23 @@ export function coveredJunctions(n: Counts, N: number, J: number): { kept: Uint3
  * logit(½) = 0, which is what the pseudocount is for.
  */
 export function logitTransform(
-  k: Counts, n: Counts, N: number, J: number, kept: Uint32Array, pc: number, core: Core = getCore(),
+  k: Counts, n: Counts, N: number, J: number, kept: Uint32Array, pc: number, core?: Core,
 ): { x: Float64Array; means: Float64Array } {
   const Jk = kept.length;
   const x = new Float64Array(N * Jk);
   const means = new Float64Array(Jk);
-  // logit p = ln((k+pc)/(n−k+pc)); the logarithms run in WebAssembly one sample at a time (V8's
-  // Math.log costs ~40 ns, the vector log ~6 ns per value). pc = 0 gives ±Inf at k = 0 or n.
-  const ptr = core.heap.alloc(Jk * 8, 'logit buffer');
-  try {
-    for (let i = 0; i < N; i++) {
-      let f64 = core.f64;
-      const o = ptr >>> 3, row = i * J;
-      for (let jj = 0; jj < Jk; jj++) {
-        const c = row + kept[jj];
-        const kk = k[c];
-        f64[o + jj] = (kk + pc) / (n[c] - kk + pc);
-      }
-      core.exports.logArray(ptr, ptr, Jk);
-      f64 = core.f64;
-      const xi = i * Jk;
-      for (let jj = 0; jj < Jk; jj++) {
-        const v = f64[o + jj];
-        x[xi + jj] = v;
-        means[jj] += v;
-      }
+  // logit p = ln((k+pc)/(n−k+pc)): the ratios here, their logarithms in WebAssembly, in place (V8's
+  // Math.log costs several times the vector log). pc = 0 gives ±Inf at k = 0 or n.
+  for (let i = 0; i < N; i++) {
+    const row = i * J, xi = i * Jk;
+    for (let jj = 0; jj < Jk; jj++) {
+      const c = row + kept[jj];
+      const kk = k[c];
+      x[xi + jj] = (kk + pc) / (n[c] - kk + pc);
     }
-  } finally {
-    core.heap.release(ptr);
   }
+  log(x, { core, out: x });
+  for (let i = 0; i < N; i++) for (let jj = 0; jj < Jk; jj++) means[jj] += x[i * Jk + jj];
   for (let jj = 0; jj < Jk; jj++) means[jj] /= N;
   return { x, means };
 }
@@ -542,32 +531,15 @@ function junctionBlocks(kept: Uint32Array, M: number, cells: number): { cols: Ui
 }
 
 /** Logit residuals r = logit((k+pc)/(n+2pc)) − logit(μ) (μ clamped to [1e-15, 1−1e-15] as in the p-value kernel). */
-function logitResiduals(k: Counts, n: Counts, mu: Float64Array, pc: number, core: Core = getCore()): Float64Array {
-  // logit((k+pc)/(n+2pc)) − logit(m) = ln[(k+pc)(1−m) / ((n−k+pc)m)]: one logarithm per cell, in
-  // WebAssembly over chunks of cells.
-  const total = mu.length;
-  const r = new Float64Array(total);
-  const CHUNK = 8192;
-  const ptr = core.heap.alloc(Math.min(CHUNK, Math.max(total, 1)) * 8, 'residual buffer');
-  try {
-    for (let c0 = 0; c0 < total; c0 += CHUNK) {
-      const cnt = Math.min(CHUNK, total - c0);
-      let f64 = core.f64;
-      const o = ptr >>> 3;
-      for (let t = 0; t < cnt; t++) {
-        const c = c0 + t;
-        const m = Math.min(Math.max(mu[c], 1e-15), 1 - 1e-15);
-        const kk = k[c];
-        f64[o + t] = ((kk + pc) * (1 - m)) / ((n[c] - kk + pc) * m);
-      }
-      core.exports.logArray(ptr, ptr, cnt);
-      f64 = core.f64;
-      r.set(f64.subarray(o, o + cnt), c0);
-    }
-  } finally {
-    core.heap.release(ptr);
+function logitResiduals(k: Counts, n: Counts, mu: Float64Array, pc: number, core?: Core): Float64Array {
+  // logit((k+pc)/(n+2pc)) − logit(m) = ln[(k+pc)(1−m) / ((n−k+pc)m)]: one logarithm per cell.
+  const r = new Float64Array(mu.length);
+  for (let c = 0; c < mu.length; c++) {
+    const m = Math.min(Math.max(mu[c], 1e-15), 1 - 1e-15);
+    const kk = k[c];
+    r[c] = ((kk + pc) * (1 - m)) / ((n[c] - kk + pc) * m);
   }
-  return r;
+  return log(r, { core, out: r });
 }
 
 /** Per-column mean and sd (n−1) of an M×J matrix; sd 0 where fewer than two rows. */
@@ -582,24 +554,11 @@ function columnMeanSd(r: Float64Array, M: number, J: number): { mean: Float64Arr
 }
 
 /** μ of a block: sigmoid(H D_bᵀ + b_b), M×nb (H is M×q, D_b nb×q). */
-function blockMean(H: Float64Array, M: number, q: number, Db: Float64Array, bb: Float64Array, core: Core = getCore()): Float64Array {
+function blockMean(H: Float64Array, M: number, q: number, Db: Float64Array, bb: Float64Array, core?: Core): Float64Array {
   const nb = bb.length;
   const mu = gemm(matrix(M, q, H), matrix(nb, q, Db), { transB: true, core }).data;
-  // The sigmoid in WebAssembly, one sample row at a time (sigmoidArray keeps both tails accurate).
-  const ptr = core.heap.alloc(nb * 8, 'sigmoid buffer');
-  try {
-    for (let i = 0; i < M; i++) {
-      let f64 = core.f64;
-      const o = ptr >>> 3, row = i * nb;
-      for (let j = 0; j < nb; j++) f64[o + j] = mu[row + j] + bb[j];
-      core.exports.sigmoidArray(ptr, ptr, nb);
-      f64 = core.f64;
-      mu.set(f64.subarray(o, o + nb), row);
-    }
-  } finally {
-    core.heap.release(ptr);
-  }
-  return mu;
+  for (let i = 0; i < M; i++) for (let j = 0; j < nb; j++) mu[i * nb + j] += bb[j];
+  return sigmoid(mu, { core, out: mu });
 }
 
 /**
