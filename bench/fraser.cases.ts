@@ -274,10 +274,11 @@ export async function cases(): Promise<BenchCase[]> {
   {
     const group = `FRASER ρ objective with f′ and f″ (Newton) of all ${J} junctions (N=${N})`;
     const T = Float64Array.from(data.rho, (r) => Math.log(r / (1 - r)));
-    for (const { label, o } of objs.slice(0, 1)) {
+    for (const { label, o } of objs) {
       const F = new Float64Array(J), D1 = new Float64Array(J), D2 = new Float64Array(J);
       out.push({ group, name: label, work: J, unit: 'calls', time: 2000, fn: () => (o.rhoDerivatives(T, F, D1, D2), D2[9]) });
     }
+    if (ext?.rhoNewton) out.push({ group, name: 'numpy/scipy (gammaln, digamma, polygamma; lnC precomputed)', work: J, unit: 'calls', external: ext.rhoNewton });
   }
   return out;
 }

@@ -15,7 +15,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from timing import timeit  # noqa: E402  (pins BLAS threads before numpy loads)
 import numpy as np  # noqa: E402
-from scipy.special import digamma, expit, gammaln  # noqa: E402
+from scipy.special import digamma, expit, gammaln, polygamma  # noqa: E402
 
 d, N, J, q = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 
@@ -95,11 +95,26 @@ def rho_all():
     return -(np.where(live, lp, 0.0).sum(0) + lnC) + 1e-4 * t * t
 
 
+def rho_newton():
+    """f, f' and f'' in t = logit rho (what one Newton step needs), lnC precomputed."""
+    aa = np.exp(-t)
+    al, be = mu_fix * aa, omu_fix * aa
+    lp = gammaln(k + al) - gammaln(al) + gammaln(m + be) - gammaln(be) - gammaln(n + aa) + gammaln(aa)
+    fa = mu_fix * (digamma(k + al) - digamma(al)) + omu_fix * (digamma(m + be) - digamma(be)) - (digamma(n + aa) - digamma(aa))
+    faa = (mu_fix ** 2 * (polygamma(1, k + al) - polygamma(1, al)) + omu_fix ** 2 * (polygamma(1, m + be) - polygamma(1, be))
+           - (polygamma(1, n + aa) - polygamma(1, aa)))
+    f = -(np.where(live, lp, 0.0).sum(0) + lnC) + 1e-4 * t * t
+    ga = -np.where(live, fa, 0.0).sum(0)
+    gaa = -np.where(live, faa, 0.0).sum(0)
+    return f, -aa * ga + 2e-4 * t, aa * aa * gaa + aa * ga + 2e-4
+
+
 out = {
     "encoder": timeit(encoder, budget=3, min_samples=5),
     "nll": timeit(nll_only, budget=2, min_samples=5),
     "decoderAll": timeit(decoder_all, budget=3, min_samples=5),
     "decoderOne": timeit(decoder_one, budget=1),
     "rhoAll": timeit(rho_all, budget=2, min_samples=5),
+    "rhoNewton": timeit(rho_newton, budget=3, min_samples=5),
 }
 print(json.dumps(out))
