@@ -12,9 +12,14 @@
  * - steps are capped at MAX_STEP and clipped to the interval, so a junction at the binomial limit
  *   (ρ → 0) walks to t = −30 and stops there, as Brent's bracket would;
  * - a step is accepted only if it decreases f (Armijo, 1e-4); otherwise it is halved;
+ * - from the second point on, f‴ is estimated by the secant of f″ over the last accepted step, and
+ *   the step gets Chebyshev's third-order correction c = −f‴·d_N²/(2f″) (d_N = −f′/f″ the Newton
+ *   step; |c| ≤ |d_N|/2). From the moment start (about 0.27 off in logit ρ at the median on
+ *   simulated cohorts) this takes ~3.0 evaluations per junction where Newton took ~3.6;
  * - a junction is done when its step falls below xtol, or when its gradient at a bound points out,
- *   or after a pure Newton step below 1e-4 (taken unevaluated: quadratic convergence puts it
- *   within ~1e-8 of the optimum);
+ *   or after a final step taken unevaluated: a pure Newton step below 1e-4 (error ~|f‴/2f″|·d² ≲
+ *   1e-8), or a corrected step below 1e-3 whose correction is below 1e-7 (the Newton error it
+ *   removes is |c|, so even a wholly wrong f‴ leaves an error ≲ 1e-7, the reference's tolerance);
  *   after maxIterations the best point so far is kept (and counted in `unconverged`).
  * The objective decreases monotonically for every junction, so the result is never worse than the
  * start.
@@ -47,6 +52,8 @@ export interface RhoFitResult {
 
 const MAX_STEP = 4;
 const FINAL_STEP = 1e-4;
+const FINAL_STEP_CORRECTED = 1e-3;
+const FINAL_CORRECTION = 1e-7;
 const ARMIJO = 1e-4;
 
 /** Fits t = logit ρ of every junction of `obj` (μ fixed at the stored E, D, b), starting from t0. */
@@ -60,6 +67,8 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
   const f = new Float64Array(J), g = new Float64Array(J), h = new Float64Array(J);
   const tt = new Float64Array(J), ft = new Float64Array(J), gt = new Float64Array(J), ht = new Float64Array(J);
   const step = new Float64Array(J); // pending (halved) step of a junction that is backtracking; 0 = none
+  // f‴ by the secant of f″ over the last accepted step (NaN until a step was accepted).
+  const f3 = new Float64Array(J).fill(NaN);
   const iterations = new Uint32Array(J);
   const active = Uint32Array.from({ length: J }, (_, j) => j);
   let nActive = J;
@@ -75,14 +84,27 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
       const p = active[r];
       let d = step[p];
       if (d === 0) {
-        // Newton where f is convex, else a unit step downhill; capped, then clipped to [lo, hi].
-        d = h[p] > 0 ? -g[p] / h[p] : -Math.sign(g[p]);
-        if (h[p] > 0 && Math.abs(d) < FINAL_STEP && t[p] + d >= lo && t[p] + d <= hi) {
-          // Quadratic convergence: after a pure Newton step this short the error in t is
-          // ~|f‴/2f″|·d² ≲ 1e-8, below xtol, so the step is taken without evaluating its end point;
-          // f there is its quadratic model (error ~|f‴|·|d|³/6).
+        // Newton where f is convex (with Chebyshev's correction once f‴ is estimated), else a unit
+        // step downhill; capped, then clipped to [lo, hi].
+        let c = 0;
+        if (h[p] > 0) {
+          d = -g[p] / h[p];
+          const t3 = f3[p];
+          if (t3 === t3) {
+            c = (-0.5 * t3 * d * d) / h[p];
+            if (Math.abs(c) > 0.5 * Math.abs(d)) c = 0.5 * Math.abs(d) * Math.sign(c); // far from the optimum: a bounded correction
+          }
+        } else {
+          d = -Math.sign(g[p]);
+        }
+        const final = h[p] > 0 && (c === 0 ? Math.abs(d) < FINAL_STEP : Math.abs(d + c) < FINAL_STEP_CORRECTED && Math.abs(c) < FINAL_CORRECTION);
+        d += c;
+        if (final && t[p] + d >= lo && t[p] + d <= hi) {
+          // Converged (see the header): the step is taken without evaluating its end point; f there
+          // is its cubic model (error ~|f⁗|·d⁴/24).
+          const t3 = f3[p] === f3[p] ? f3[p] : 0;
           t[p] += d;
-          f[p] += d * (g[p] + 0.5 * h[p] * d);
+          f[p] += d * (g[p] + d * (0.5 * h[p] + (t3 * d) / 6));
           continue;
         }
         if (Math.abs(d) > MAX_STEP) d = Math.sign(d) * MAX_STEP;
@@ -107,6 +129,7 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
       const p = trial[r];
       const d = step[p];
       if (ft[p] <= f[p] + ARMIJO * g[p] * d) {
+        f3[p] = (ht[p] - h[p]) / d;
         t[p] = tt[p];
         f[p] = ft[p];
         g[p] = gt[p];
