@@ -399,20 +399,20 @@ function cellsV(
  */
 export function fraserRhoObjective(
   rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
-  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize,
 ): void {
   if (ASC_FEATURE_SIMD) {
-    rhoV(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2);
+    rhoV(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2, pA);
     return;
   }
-  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2);
+  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2, pA);
 }
 
 export function fraserRhoObjectiveScalar(
   rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
-  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize,
 ): void {
-  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2);
+  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2, pA);
 }
 
 @inline function lgDiffS(x: f64, k: f64, intC: bool): f64 {
@@ -463,13 +463,25 @@ function tgDiffS(x: f64, k: f64, intK: bool): f64 {
   if (pD2) store<f64>(pD2 + o, (clamped ? 0.0 : a * a * faa + a * fa) + 2.0 * RHO_PENALTY);
 }
 
+/**
+ * The a side of row r at pA + 24r: A = Σ_i Δlnγ(a, n+2c) and its first and second derivatives in
+ * t (from ΣΔψ = sa1 and Σ(ψ′(a) − ψ′(a+n+2c)) = sa2), so that the caller has the truncated loss
+ * Σ_i ℓ = f − 1e-4·t² − A (and its derivatives) from the same pass.
+ */
+@inline function finishASide(r: i32, clamped: bool, a: f64, sa: f64, sa1: f64, sa2: f64, pA: usize): void {
+  const o = pA + <usize>r * 24;
+  store<f64>(o, sa);
+  store<f64>(o, clamped ? 0.0 : -a * sa1, 8);
+  store<f64>(o, clamped ? 0.0 : a * sa1 - a * a * sa2, 16);
+}
+
 function rhoS(
   rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
-  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize,
 ): void {
   const intC = floor(c) == c;
-  const want1 = pD1 != 0 || pD2 != 0;
-  const want2 = pD2 != 0;
+  const want1 = pD1 != 0 || pD2 != 0 || pA != 0;
+  const want2 = pD2 != 0 || pA != 0;
   for (let r = 0; r < rows; r++) {
     const j = rowOf(pIdx, r);
     const t = load<f64>(pT + (<usize>r << 3));
@@ -482,6 +494,9 @@ function rhoS(
     let f: f64 = 0;
     let fa: f64 = 0;
     let faa: f64 = 0;
+    let sa: f64 = 0;
+    let sa1: f64 = 0;
+    let sa2: f64 = 0;
     for (let i = 0; i < cols; i++) {
       const nn = <f64>load<u32>(nRow + (<usize>i << 2));
       if (nn == 0) continue;
@@ -503,13 +518,26 @@ function rhoS(
         const db = lastDigammaDiffS();
         f += ln - la - lb;
         fa += dn - mu * da - omu * db;
+        sa += ln;
+        sa1 += dn;
       } else {
-        f += lgDiffS(a, nc, intC) - lgDiffS(alpha, kc, intC) - lgDiffS(beta, mc, intC);
-        if (want1) fa += dgDiffS(a, nc, intC) - mu * dgDiffS(alpha, kc, intC) - omu * dgDiffS(beta, mc, intC);
+        const ln = lgDiffS(a, nc, intC);
+        f += ln - lgDiffS(alpha, kc, intC) - lgDiffS(beta, mc, intC);
+        sa += ln;
+        if (want1) {
+          const dn = dgDiffS(a, nc, intC);
+          fa += dn - mu * dgDiffS(alpha, kc, intC) - omu * dgDiffS(beta, mc, intC);
+          sa1 += dn;
+        }
       }
-      if (want2) faa += mu * mu * tgDiffS(alpha, kc, intC) + omu * omu * tgDiffS(beta, mc, intC) - tgDiffS(a, nc, intC);
+      if (want2) {
+        const tn = tgDiffS(a, nc, intC);
+        faa += mu * mu * tgDiffS(alpha, kc, intC) + omu * omu * tgDiffS(beta, mc, intC) - tn;
+        sa2 += tn;
+      }
     }
     finishRho(r, t, tc != t, a, f, fa, faa, pF, pD1, pD2);
+    if (pA) finishASide(r, tc != t, a, sa, sa1, sa2, pA);
   }
 }
 
@@ -555,11 +583,11 @@ function tgDiffV(x: v128, k: v128, intK: bool): v128 {
 
 function rhoV(
   rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
-  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize,
 ): void {
   const intC = floor(c) == c;
-  const want1 = pD1 != 0 || pD2 != 0;
-  const want2 = pD2 != 0;
+  const want1 = pD1 != 0 || pD2 != 0 || pA != 0;
+  const want2 = pD2 != 0 || pA != 0;
   // Integer c with derivatives: the fused cells (f alone, Brent's case, is cheaper by Δlnγ only).
   const fused = intC && want1;
   const cv = splat(c);
@@ -580,6 +608,9 @@ function rhoV(
     let f = zero;
     let fa = zero;
     let faa = zero;
+    let sa = zero;
+    let sa1 = zero;
+    let sa2 = zero;
     for (let i = 0; i < cols; i += 2) {
       const full = i + 1 < cols;
       const o8 = <usize>i << 3;
@@ -596,6 +627,11 @@ function rhoV(
         f = f64x2.add(f, v128.and(rhoCellIntV(mu, omu, av, kk, nn, c), live));
         fa = f64x2.add(fa, v128.and(v128.load(RHO_CELL_V), live));
         faa = f64x2.add(faa, v128.and(v128.load(RHO_CELL_V, 16), live));
+        if (pA) {
+          sa = f64x2.add(sa, v128.and(v128.load(RHO_CELL_V, 32), live));
+          sa1 = f64x2.add(sa1, v128.and(v128.load(RHO_CELL_V, 48), live));
+          sa2 = f64x2.add(sa2, v128.and(v128.load(RHO_CELL_V, 64), live));
+        }
         continue;
       }
       // f alone (count differences), or non-integer c (full lnΓ, ψ and ψ′ differences).
@@ -604,24 +640,28 @@ function rhoV(
       const kc = f64x2.add(kk, cv);
       const mc = f64x2.add(f64x2.sub(nn, kk), cv);
       const nc = f64x2.add(nn, c2);
-      const l = f64x2.sub(lgDiffV(av, nc, intC), f64x2.add(lgDiffV(alpha, kc, intC), lgDiffV(beta, mc, intC)));
+      const ln = lgDiffV(av, nc, intC);
+      const l = f64x2.sub(ln, f64x2.add(lgDiffV(alpha, kc, intC), lgDiffV(beta, mc, intC)));
       f = f64x2.add(f, v128.and(l, live));
+      sa = f64x2.add(sa, v128.and(ln, live));
       if (want1) {
-        const d = f64x2.sub(
-          dgDiffV(av, nc, intC),
-          f64x2.add(f64x2.mul(mu, dgDiffV(alpha, kc, intC)), f64x2.mul(omu, dgDiffV(beta, mc, intC))),
-        );
+        const dn = dgDiffV(av, nc, intC);
+        const d = f64x2.sub(dn, f64x2.add(f64x2.mul(mu, dgDiffV(alpha, kc, intC)), f64x2.mul(omu, dgDiffV(beta, mc, intC))));
         fa = f64x2.add(fa, v128.and(d, live));
+        sa1 = f64x2.add(sa1, v128.and(dn, live));
       }
       if (want2) {
+        const tn = tgDiffV(av, nc, intC);
         const d2 = f64x2.sub(
           f64x2.add(f64x2.mul(f64x2.mul(mu, mu), tgDiffV(alpha, kc, intC)), f64x2.mul(f64x2.mul(omu, omu), tgDiffV(beta, mc, intC))),
-          tgDiffV(av, nc, intC),
+          tn,
         );
         faa = f64x2.add(faa, v128.and(d2, live));
+        sa2 = f64x2.add(sa2, v128.and(tn, live));
       }
     }
     finishRho(r, t, tc != t, a, hsum(f), hsum(fa), hsum(faa), pF, pD1, pD2);
+    if (pA) finishASide(r, tc != t, a, hsum(sa), hsum(sa1), hsum(sa2), pA);
   }
 }
 
@@ -729,8 +769,8 @@ const RHO_TAIL_V: usize = memory.data(32, 16);
 // a1, 1/a1, the shift h, S(a1) − ln shift, T(a1) + Δψ shift, ψ′ tail at a1 + ψ′ shift (f64x2
 // splats), then ln a1 − 1 and the head flag (a ≤ 1e4) as f64.
 const RHO_ROW: usize = memory.data(112, 16);
-// Δf_a and Δf_aa of the last rhoCellIntV call.
-const RHO_CELL_V: usize = memory.data(32, 16);
+// Δf_a and Δf_aa of the last rhoCellIntV call, then its a side: Δlnγ, Δψ and the ψ′ difference.
+const RHO_CELL_V: usize = memory.data(80, 16);
 
 function rhoRowIntV(a: f64): void {
   let lshA: f64 = 0, dshA: f64 = 0, tshA: f64 = 0;
@@ -879,6 +919,9 @@ const RHO_A_HEAD: usize = memory.data(600, 16);
   }
   v128.store(RHO_CELL_V, f64x2.sub(dgN, fmaV(mu, dgA, f64x2.mul(omu, dgB))));
   v128.store(RHO_CELL_V, f64x2.sub(fmaV(f64x2.mul(mu, mu), tgA, f64x2.mul(f64x2.mul(omu, omu), tgB)), tgN), 16);
+  v128.store(RHO_CELL_V, lgN, 32);
+  v128.store(RHO_CELL_V, dgN, 48);
+  v128.store(RHO_CELL_V, tgN, 64);
   return f64x2.sub(lgN, lnAB);
 }
 

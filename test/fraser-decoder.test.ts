@@ -45,7 +45,9 @@ for (const weighted of [false, true]) {
       const G = new Float64Array(J * dim), F = new Float64Array(J);
       fn(sc.x, G, F, Uint32Array.from({ length: J }, (_, j) => j), J);
       for (let j = 0; j < J; j++) {
-        assert.ok(F[j] === sc.f[j], `returned f[${j}] is not F at the returned x`);
+        // Equal up to rounding: Y = H Dᵀ of a junction can round differently with its position in
+        // the batch (the relaxed-SIMD gemm fuses multiply-adds in full tiles, not at the edges).
+        assert.ok(Math.abs(F[j] - sc.f[j]) <= 1e-14 * Math.abs(F[j]), `returned f[${j}] = ${sc.f[j]} is not F at the returned x, ${F[j]}`);
         assert.ok(F[j] <= ref.f[j] + 1e-7 * Math.abs(ref.f[j]), `junction ${j}: scoring ${F[j]} vs L-BFGS ${ref.f[j]}`);
       }
       console.log(`  ${weighted ? 'weighted' : 'unweighted'}: scoring ${sc.junctionEvaluations} junction evaluations (${sc.evaluations} batched), L-BFGS ${lbfgsEvals}`);

@@ -40,6 +40,23 @@ function uncorrectedAucPr(rho: Float64Array): number {
 }
 
 for (const implementation of ['pca', 'ae', 'pca-bb-decoder'] as const) {
+  test(`${implementation}: ρ by Newton (the loss history from its own passes) agrees with ρ by Brent (a separate loss pass)`, () => {
+    const opts = { implementation, maxRounds: 2, q: 3 };
+    const nw = fraser.fit({ k: sim.k, n: sim.n, samples: N }, opts);
+    const br = fraser.fit({ k: sim.k, n: sim.n, samples: N }, { ...opts, rhoOptimizer: 'brent' });
+    assert.is(nw.history.length, br.history.length);
+    for (let s = 0; s < nw.history.length; s++) {
+      // Both fit each ρ to 1e-7 in logit ρ; the loss moves by far less than 1e-6 relative for that.
+      assert.ok(Math.abs(nw.history[s] - br.history[s]) <= 1e-6 * Math.abs(br.history[s]), `${implementation}: history[${s}] ${nw.history[s]} (Newton) vs ${br.history[s]} (Brent)`);
+    }
+    const logit = (r: number) => Math.log(r / (1 - r));
+    let worst = 0;
+    for (let j = 0; j < nw.rho.length; j++) if (Math.abs(logit(br.rho[j])) < 29) worst = Math.max(worst, Math.abs(logit(nw.rho[j]) - logit(br.rho[j])));
+    assert.ok(worst < 1e-3, `${implementation}: max |Δ logit ρ| = ${worst}`);
+  });
+}
+
+for (const implementation of ['pca', 'ae', 'pca-bb-decoder'] as const) {
   test(`the ${implementation} fit finds injected outliers far better than no confounder correction`, () => {
     const f = fraser.fit({ k: sim.k, n: sim.n, samples: N }, { implementation, maxRounds: 3 });
     const ap = averagePrecision(score(f.pValues), sim.outliers);

@@ -11,6 +11,7 @@ import { FraserObjective } from '../src/models/fraser/objective.js';
 import { fitLogitRho } from '../src/models/fraser/rho.js';
 import { brentBatch } from '../src/optim/index.js';
 import { Rng } from '../src/random.js';
+import { loadCore } from '../src/wasm/core.js';
 
 test.before(async () => {
   await init();
@@ -111,6 +112,44 @@ test('the ρ fit’s final points are within the reference’s tolerance (1e-7 i
     assert.ok(worst < 1e-7, `max |f′/f″| = ${worst}`);
   } finally {
     obj.dispose();
+  }
+});
+
+test('the truncated loss from the ρ passes matches junctionLoss at the fitted t, with its t-derivatives by finite differences (SIMD and scalar kernels, c = 0, 1 and 0.5)', async () => {
+  const N = 60, J = 120;
+  const sim = fraser.simulate({ samples: N, junctions: J, latentDim: 3, confounderSd: 0.8, outlierFrequency: 5e-3, seed: 3 });
+  const f = fraser.fit({ k: sim.k, n: sim.n, samples: N }, { q: 2 });
+  for (const simd of ['baseline', 'scalar'] as const) {
+    const core = await loadCore({ simd });
+    for (const c of [0, 1, 0.5]) {
+      const obj = new FraserObjective({ k: sim.k, n: sim.n, latent: f.latent, junctions: J, latentDim: f.q, likelihoodPseudocount: c, core });
+      try {
+        obj.setDecoder(f.D, f.b);
+        const r = fitLogitRho(obj, new Float64Array(J).fill(-3), { withLoss: true });
+        obj.setLogitRho(r.t);
+        const jl = obj.junctionLoss();
+        for (let j = 0; j < J; j++) {
+          const want = jl[j] * N;
+          assert.ok(Math.abs((r.loss as Float64Array)[j] - want) <= 1e-10 * Math.max(1, Math.abs(want)), `${simd}, c = ${c}, junction ${j}: loss ${(r.loss as Float64Array)[j]} vs ${want}`);
+        }
+        // Derivatives of the loss in t by central differences, at a point off the optimum.
+        const T = Float64Array.from(r.t, (v, j) => Math.max(-29, Math.min(29, v + 0.3 * Math.sin(j))));
+        const F = new Float64Array(J), L = new Float64Array(3 * J), Lp = new Float64Array(3 * J), Lm = new Float64Array(3 * J);
+        obj.rhoDerivatives(T, F, undefined, undefined, undefined, undefined, false, L);
+        const h = 1e-4;
+        obj.rhoDerivatives(T.map((v) => v + h), F, undefined, undefined, undefined, undefined, false, Lp);
+        obj.rhoDerivatives(T.map((v) => v - h), F, undefined, undefined, undefined, undefined, false, Lm);
+        for (let j = 0; j < J; j++) {
+          // c = 0.5 differences full lnΓ/ψ/ψ′ values, which cancel at large a: moderate t only (as in fraser-objective.test.ts).
+          if (c !== Math.floor(c) && Math.abs(T[j]) > 5) continue;
+          const d1 = (Lp[3 * j] - Lm[3 * j]) / (2 * h), d2 = (Lp[3 * j + 1] - Lm[3 * j + 1]) / (2 * h);
+          assert.ok(Math.abs(d1 - L[3 * j + 1]) <= 1e-6 * Math.max(1, Math.abs(L[3 * j + 1])), `${simd}, c = ${c}, junction ${j}: ∂L ${L[3 * j + 1]} vs ${d1}`);
+          assert.ok(Math.abs(d2 - L[3 * j + 2]) <= 1e-6 * Math.max(1, Math.abs(L[3 * j + 2])), `${simd}, c = ${c}, junction ${j}: ∂²L ${L[3 * j + 2]} vs ${d2}`);
+        }
+      } finally {
+        obj.dispose();
+      }
+    }
   }
 });
 

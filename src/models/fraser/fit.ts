@@ -642,21 +642,24 @@ const RHO_HI = 30;
 /**
  * Fits ρ for every junction of `obj` given μ: safeguarded Newton on logit ρ ∈ [−30, 30] from the
  * stored ρ (rho.ts; default), or the reference's batched Brent over the same interval, tolerance
- * 1e-7 on logit ρ.
+ * 1e-7 on logit ρ. Returns the unweighted junctionLoss at the fitted ρ, (1/N) Σ_i ℓ_ij, even when
+ * weights are set: Newton has it from its own kernel passes, Brent takes one loss pass.
  */
-function fitRho(obj: FraserObjective, signal?: AbortSignal, method: 'newton' | 'brent' = 'newton'): void {
+function fitRho(obj: FraserObjective, signal?: AbortSignal, method: 'newton' | 'brent' = 'newton'): Float64Array {
   const J = obj.junctions;
   if (method === 'newton') {
-    const r = fitLogitRho(obj, obj.getRho().map(logit), { lo: RHO_LO, hi: RHO_HI, xtol: 1e-7, signal });
+    const r = fitLogitRho(obj, obj.getRho().map(logit), { lo: RHO_LO, hi: RHO_HI, xtol: 1e-7, withLoss: true, signal });
     checkAbort(signal);
     obj.setLogitRho(r.t);
-    return;
+    const N = obj.samples;
+    return (r.loss as Float64Array).map((v) => v / N);
   }
   const lo = new Float64Array(J).fill(RHO_LO);
   const hi = new Float64Array(J).fill(RHO_HI);
   const r = brentBatch(obj.rhoObjective(), lo, hi, { xtol: 1e-7, signal });
   checkAbort(signal);
   obj.setLogitRho(r.x);
+  return obj.junctionLoss(undefined, false);
 }
 
 /**
@@ -942,21 +945,20 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
         fitRho(obj, signal, rhoMethod);
         fitDecoder(obj, decIter, signal, decMethod);
       }
-      fitRho(obj, signal, rhoMethod);
-      let loss = sum(obj.junctionLoss());
+      const fitted = fitRho(obj, signal, rhoMethod);
+      let loss = sum(fitted);
       roundLoss[0] += loss;
       if (implementation === 'pca-bb-decoder') {
-        let before = obj.junctionLoss();
+        let before = fitted;
         let stopped = false;
         for (let round = 1; round <= rounds; round++) {
           if (!stopped) {
             checkAbort(signal);
             obj.setWeights(huberWeights(kb, nbs, obj.predictMean(), obj.getRho(), N, nb));
             fitDecoder(obj, decIter, signal, decMethod);
-            fitRho(obj, signal, rhoMethod);
-            const after = obj.junctionLoss();
+            loss = sum(fitRho(obj, signal, rhoMethod));
+            const after = obj.junctionLoss(); // weighted, as the decoder's objective
             obj.setWeights(null);
-            loss = sum(obj.junctionLoss());
             roundsRun = Math.max(roundsRun, round);
             stopped = maxAbsDiff(after, before) < tolerance;
             before = after;
@@ -1059,8 +1061,9 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
     train.setEncoder(init.V);
     train.setDecoder(init.V, means);
     train.setRho(momentRho(ks, ns, train.predictMean(), N, Js));
-    fitRho(train, signal, options.rhoOptimizer);
-    history.push(train.nll());
+    // The ρ fit's junction losses: nll is their mean (train has no weights).
+    let before = fitRho(train, signal, options.rhoOptimizer);
+    history.push(sum(before) / Js);
     progress({ stage: 'rho', loss: history[history.length - 1] });
     if (noise > 0) {
       // Denoising: x + α·sd_j·ε with ε drawn once per fit (the reference's noiseAlpha).
@@ -1069,7 +1072,7 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
       for (let i = 0; i < N; i++) for (let j = 0; j < Js; j++) xn[i * Js + j] += noise * sd[j] * rng.normal();
       train.setX(xn);
     }
-    let before = train.junctionLoss();
+    if (noise > 0) before = train.junctionLoss(); // H from the noisy x
     for (let round = 1; round <= maxRounds; round++) {
       checkAbort(signal);
       // The reference's L-BFGS-B stopping rule (factr = 1e7: relative change of f ≤ 2.2e-9), at most encIter iterations.
@@ -1081,9 +1084,8 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
       fitDecoder(train, decIter, signal, options.decoderOptimizer);
       history.push(train.nll());
       progress({ stage: 'updateD', round, loss: history[history.length - 1] });
-      fitRho(train, signal, options.rhoOptimizer);
-      const after = train.junctionLoss();
-      history.push(train.nll());
+      const after = fitRho(train, signal, options.rhoOptimizer);
+      history.push(sum(after) / Js);
       progress({ stage: 'rho', round, loss: history[history.length - 1] });
       const change = maxAbsDiff(after, before);
       before = after;

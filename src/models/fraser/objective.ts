@@ -35,7 +35,7 @@ type CellsKernel = (
 ) => number;
 type RhoKernel = (
   rows: number, cols: number, pIdx: number, pT: number, pY: number, ldy: number, pK: number, pN: number, ldk: number,
-  pB: number, c: number, pF: number, pD1: number, pD2: number,
+  pB: number, c: number, pF: number, pD1: number, pD2: number, pA: number,
 ) => void;
 type LogChooseKernel = (rows: number, cols: number, pIdx: number, pK: number, pN: number, ldk: number, c: number, pOut: number) => void;
 type PValueRowsKernel = (
@@ -46,7 +46,7 @@ type PValueRowsKernel = (
 export interface FraserExports {
   /** Truncated loss sum (times scale) of a block; writes G = scale·w·∂ℓ/∂y. */
   fraserCells: CellsKernel; fraserCellsScalar: CellsKernel;
-  /** Full beta-binomial NLL per junction in t = logit ρ (without lnC), with f' and f''. */
+  /** Full beta-binomial NLL per junction in t = logit ρ (without lnC), with f' and f'' (and the a side's Δlnγ sum with its derivatives when pA ≠ 0). */
   fraserRhoObjective: RhoKernel; fraserRhoObjectiveScalar: RhoKernel;
   /** Σ_i lnC(n+2c, k+c) per junction. */
   betabinomLogChooseRows: LogChooseKernel; betabinomLogChooseRowsScalar: LogChooseKernel;
@@ -202,6 +202,7 @@ export class FraserObjective {
   private readonly rowLoss: WasmArray<'f64'>;
   private readonly rowGrad: WasmArray<'f64'>;
   private readonly rowD2: WasmArray<'f64'>;
+  private readonly rowA: WasmArray<'f64'>;
   private readonly idx: WasmArray<'u32'>;
   private readonly dAct: WasmArray<'f64'>;
   private readonly gAct: WasmArray<'f64'>;
@@ -272,6 +273,7 @@ export class FraserObjective {
       this.rowLoss = ws.f64(B, 'row loss');
       this.rowGrad = ws.f64(B, 'row gradient');
       this.rowD2 = ws.f64(B, 'row second derivative');
+      this.rowA = ws.f64(3 * B, 'row a side');
       this.idx = ws.u32(B, 'active junctions');
       this.dAct = ws.f64(B * q, 'active d');
       this.gAct = ws.f64(B * q, 'active gradient');
@@ -621,22 +623,25 @@ export class FraserObjective {
    * 1e-4·T[j]². Writes F[j], and f'(t), f''(t) into D1[j], D2[j] when those are given.
    * With `withLogChoose` false, F leaves out Σ_i lnC(n, k), which does not depend on ρ (Newton's
    * steps do not need it, and its one-off pass costs about a fifth of a ρ fit).
+   * With `L` (length 3J) the same pass also gives the truncated loss Σ_i ℓ_ij of the junction at
+   * T[j] (unweighted) and its first and second derivatives in t, at L[3j], L[3j+1], L[3j+2].
    */
   rhoDerivatives(
     T: Float64Array, F: Float64Array, D1?: Float64Array, D2?: Float64Array, active?: Uint32Array, nActive?: number,
-    withLogChoose = true,
+    withLogChoose = true, L?: Float64Array,
   ): void {
     this.check();
     const J = this.junctions;
     for (const [v, name] of [[T, 'T'], [F, 'F'], [D1, 'D1'], [D2, 'D2']] as const) {
       if (v !== undefined) requireLength(v, J, name, `J = ${J}`);
     }
-    this.rhoEval(T, F, D1, D2, active, nActive ?? (active ? active.length : J), withLogChoose);
+    if (L !== undefined) requireLength(L, 3 * J, 'L', `3J = ${3 * J}`);
+    this.rhoEval(T, F, D1, D2, active, nActive ?? (active ? active.length : J), withLogChoose, L);
   }
 
   private rhoEval(
     T: Float64Array, F: Float64Array, D1: Float64Array | undefined, D2: Float64Array | undefined, active: Uint32Array | undefined, nActive: number,
-    withLogChoose = true,
+    withLogChoose = true, L?: Float64Array,
   ): void {
     this.ensureH();
     const N = this.samples, q = this.latentDim, B = this.blockRows;
@@ -654,14 +659,21 @@ export class FraserObjective {
       this.rowsY(nb, this.dAct.ptr, this.blk.ptr);
       this.rhoKernel(
         nb, N, this.idx.ptr, this.tBuf.ptr, this.blk.ptr, N, this.kT.ptr, this.nT.ptr, N, this.b.ptr,
-        this.likelihoodPseudocount, this.rowLoss.ptr, D1 || D2 ? this.rowGrad.ptr : 0, D2 ? this.rowD2.ptr : 0,
+        this.likelihoodPseudocount, this.rowLoss.ptr, D1 || D2 || L ? this.rowGrad.ptr : 0, D2 || L ? this.rowD2.ptr : 0, L ? this.rowA.ptr : 0,
       );
-      const oL = this.rowLoss.ptr >>> 3, oG = this.rowGrad.ptr >>> 3, oH = this.rowD2.ptr >>> 3;
+      const oL = this.rowLoss.ptr >>> 3, oG = this.rowGrad.ptr >>> 3, oH = this.rowD2.ptr >>> 3, oA = this.rowA.ptr >>> 3;
       for (let r = 0; r < nb; r++) {
         const p = active ? active[r0 + r] : r0 + r;
         F[p] = lnC ? f64[oL + r] - lnC[p] : f64[oL + r];
         if (D1) D1[p] = f64[oG + r];
         if (D2) D2[p] = f64[oH + r];
+        if (L) {
+          // Σ_i ℓ = f − ridge − A, where f (without lnC) = Σ_i [Δlnγ(a, n) − Δlnγ(α, k) − Δlnγ(β, m)] + ridge.
+          const t = T[p], o = oA + 3 * r;
+          L[3 * p] = f64[oL + r] - RHO_PENALTY * t * t - f64[o];
+          L[3 * p + 1] = f64[oG + r] - 2 * RHO_PENALTY * t - f64[o + 1];
+          L[3 * p + 2] = f64[oH + r] - 2 * RHO_PENALTY - f64[o + 2];
+        }
       }
     }
   }
@@ -678,14 +690,15 @@ export class FraserObjective {
   /**
    * Per-junction mean truncated loss (1/N) Σ_i w_ij ℓ_ij at the stored parameters (the decoder
    * objective's F); the reference's AE loop stops when every junction's change is < 1e-5.
+   * With `weighted` false, w = 1 even when weights are set.
    */
-  junctionLoss(out?: Float64Array): Float64Array {
+  junctionLoss(out?: Float64Array, weighted = true): Float64Array {
     this.check();
     const J = this.junctions, N = this.samples, q = this.latentDim, B = this.blockRows;
     const res = out ?? new Float64Array(J);
     requireLength(res, J, 'out', `J = ${J}`);
     this.ensureH();
-    const w = this.w ? this.w.ptr : 0;
+    const w = this.w && weighted ? this.w.ptr : 0;
     for (let j0 = 0; j0 < J; j0 += B) {
       const nb = Math.min(B, J - j0);
       // The stored D rows j0… and b; the cell kernel without its gradient (pG = 0).

@@ -34,6 +34,8 @@ export interface RhoFitOptions {
   xtol?: number;
   /** Newton iterations at most per junction (default 100). */
   maxIterations?: number;
+  /** Also return the truncated loss Σ_i ℓ_ij of every junction at its final t (`loss`). */
+  withLoss?: boolean;
   signal?: AbortSignal;
 }
 
@@ -48,6 +50,11 @@ export interface RhoFitResult {
   junctionEvaluations: number;
   /** Junctions that reached maxIterations without meeting the tolerance (their best t is kept). */
   unconverged: number;
+  /**
+   * With `withLoss`: the truncated loss Σ_i ℓ_ij (unweighted) at the final t, from the same kernel
+   * passes (evaluated, or after a final unevaluated step its quadratic model, error ~|ℓ‴|·|d|³/6).
+   */
+  loss?: Float64Array;
 }
 
 const MAX_STEP = 4;
@@ -66,13 +73,16 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
   const t = Float64Array.from(t0, (v) => Math.min(Math.max(Number.isFinite(v) ? v : 0, lo), hi));
   const f = new Float64Array(J), g = new Float64Array(J), h = new Float64Array(J);
   const tt = new Float64Array(J), ft = new Float64Array(J), gt = new Float64Array(J), ht = new Float64Array(J);
+  // The truncated loss and its derivatives in t (at t, and at the trial point), when asked for.
+  const L = options.withLoss ? new Float64Array(3 * J) : undefined;
+  const Lt = options.withLoss ? new Float64Array(3 * J) : undefined;
   const step = new Float64Array(J); // pending (halved) step of a junction that is backtracking; 0 = none
   // f‴ by the secant of f″ over the last accepted step (NaN until a step was accepted).
   const f3 = new Float64Array(J).fill(NaN);
   const iterations = new Uint32Array(J);
   const active = Uint32Array.from({ length: J }, (_, j) => j);
   let nActive = J;
-  obj.rhoDerivatives(t, f, g, h, active, nActive, false);
+  obj.rhoDerivatives(t, f, g, h, active, nActive, false, L);
   let evaluations = 1;
   let junctionEvaluations = J;
   let unconverged = 0;
@@ -105,6 +115,7 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
           const t3 = f3[p] === f3[p] ? f3[p] : 0;
           t[p] += d;
           f[p] += d * (g[p] + d * (0.5 * h[p] + (t3 * d) / 6));
+          if (L) L[3 * p] += d * (L[3 * p + 1] + 0.5 * d * L[3 * p + 2]);
           continue;
         }
         if (Math.abs(d) > MAX_STEP) d = Math.sign(d) * MAX_STEP;
@@ -121,7 +132,7 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
       trial[nTrial++] = p;
     }
     if (nTrial === 0) break;
-    obj.rhoDerivatives(tt, ft, gt, ht, trial, nTrial, false);
+    obj.rhoDerivatives(tt, ft, gt, ht, trial, nTrial, false, Lt);
     evaluations++;
     junctionEvaluations += nTrial;
     let next = 0;
@@ -134,6 +145,7 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
         f[p] = ft[p];
         g[p] = gt[p];
         h[p] = ht[p];
+        if (L && Lt) for (let m = 3 * p; m < 3 * p + 3; m++) L[m] = Lt[m];
         step[p] = 0;
       } else {
         step[p] = d / 2; // backtrack from t[p]: its f, f′, f″ are still valid
@@ -143,5 +155,5 @@ export function fitLogitRho(obj: FraserObjective, t0: Float64Array, options: Rho
     active.set(trial.subarray(0, next));
     nActive = next;
   }
-  return { t, f, evaluations, junctionEvaluations, unconverged };
+  return { t, f, evaluations, junctionEvaluations, unconverged, loss: L ? Float64Array.from({ length: J }, (_, j) => L[3 * j]) : undefined };
 }
