@@ -399,20 +399,57 @@ function cellsV(
  */
 export function fraserRhoObjective(
   rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
-  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize, pMu: usize, pOmu: usize,
 ): void {
   if (ASC_FEATURE_SIMD) {
-    rhoV(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2, pA);
+    rhoV(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2, pA, pMu, pOmu);
     return;
   }
-  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2, pA);
+  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2, pA, pMu, pOmu);
 }
 
 export function fraserRhoObjectiveScalar(
   rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
-  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize, pMu: usize, pOmu: usize,
 ): void {
-  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2, pA);
+  rhoS(rows, cols, pIdx, pT, pY, ldy, pK, pN, ldk, pB, c, pF, pD1, pD2, pA, pMu, pOmu);
+}
+
+/**
+ * μ and 1 − μ of a block, for the ρ objective's cache: row r of y (pY + r·ldy, without b) and
+ * b[j] (pB, junction r) give μ at pMu + r·ldm and 1 − μ at pOmu + r·ldm, exactly as the ρ
+ * kernels compute them from y (clamped to ±300, both sides to full relative accuracy).
+ */
+export function fraserMeanRows(rows: i32, cols: i32, pY: usize, ldy: i32, pB: usize, pMu: usize, pOmu: usize, ldm: i32): void {
+  meanRows(rows, cols, pY, ldy, pB, pMu, pOmu, ldm, true);
+}
+
+/** fraserMeanRows as the scalar kernels compute μ (the cache of the `Scalar` ρ objective). */
+export function fraserMeanRowsScalar(rows: i32, cols: i32, pY: usize, ldy: i32, pB: usize, pMu: usize, pOmu: usize, ldm: i32): void {
+  meanRows(rows, cols, pY, ldy, pB, pMu, pOmu, ldm, false);
+}
+
+function meanRows(rows: i32, cols: i32, pY: usize, ldy: i32, pB: usize, pMu: usize, pOmu: usize, ldm: i32, simd: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const b = load<f64>(pB + (<usize>r << 3));
+    const yRow = pY + ((<usize>r * <usize>ldy) << 3);
+    const o = (<usize>r * <usize>ldm) << 3;
+    let i = 0;
+    if (ASC_FEATURE_SIMD && simd) {
+      const bv = splat(b);
+      for (; i + 1 < cols; i += 2) {
+        const o8 = <usize>i << 3;
+        v128.store(pMu + o + o8, muPairV(f64x2.add(v128.load(yRow + o8), bv)));
+        v128.store(pOmu + o + o8, v128.load(OMU_V));
+      }
+    }
+    for (; i < cols; i++) {
+      const o8 = <usize>i << 3;
+      const y = clampY(load<f64>(yRow + o8) + b);
+      store<f64>(pMu + o + o8, muS(y));
+      store<f64>(pOmu + o + o8, omuS(y));
+    }
+  }
 }
 
 @inline function lgDiffS(x: f64, k: f64, intC: bool): f64 {
@@ -477,7 +514,7 @@ function tgDiffS(x: f64, k: f64, intK: bool): f64 {
 
 function rhoS(
   rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
-  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize, pMu: usize, pOmu: usize,
 ): void {
   const intC = floor(c) == c;
   const want1 = pD1 != 0 || pD2 != 0 || pA != 0;
@@ -491,6 +528,8 @@ function rhoS(
     const yRow = pY + ((<usize>r * <usize>ldy) << 3);
     const kRow = pK + ((j * <usize>ldk) << 2);
     const nRow = pN + ((j * <usize>ldk) << 2);
+    const muRow = pMu + ((j * <usize>ldk) << 3);
+    const omuRow = pOmu + ((j * <usize>ldk) << 3);
     let f: f64 = 0;
     let fa: f64 = 0;
     let faa: f64 = 0;
@@ -501,9 +540,15 @@ function rhoS(
       const nn = <f64>load<u32>(nRow + (<usize>i << 2));
       if (nn == 0) continue;
       const kk = <f64>load<u32>(kRow + (<usize>i << 2));
-      const y = clampY(load<f64>(yRow + (<usize>i << 3)) + b);
-      const mu = muS(y);
-      const omu = omuS(y);
+      let mu: f64, omu: f64;
+      if (pMu) {
+        mu = load<f64>(muRow + (<usize>i << 3));
+        omu = load<f64>(omuRow + (<usize>i << 3));
+      } else {
+        const y = clampY(load<f64>(yRow + (<usize>i << 3)) + b);
+        mu = muS(y);
+        omu = omuS(y);
+      }
       const alpha = mu * a;
       const beta = omu * a;
       const kc = kk + c;
@@ -583,7 +628,7 @@ function tgDiffV(x: v128, k: v128, intK: bool): v128 {
 
 function rhoV(
   rows: i32, cols: i32, pIdx: usize, pT: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
-  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize,
+  pB: usize, c: f64, pF: usize, pD1: usize, pD2: usize, pA: usize, pMu: usize, pOmu: usize,
 ): void {
   const intC = floor(c) == c;
   const want1 = pD1 != 0 || pD2 != 0 || pA != 0;
@@ -604,6 +649,8 @@ function rhoV(
     const yRow = pY + ((<usize>r * <usize>ldy) << 3);
     const kRow = pK + ((j * <usize>ldk) << 2);
     const nRow = pN + ((j * <usize>ldk) << 2);
+    const muRow = pMu + ((j * <usize>ldk) << 3);
+    const omuRow = pOmu + ((j * <usize>ldk) << 3);
     if (fused) rhoRowIntV(a);
     let f = zero;
     let fa = zero;
@@ -620,8 +667,9 @@ function rhoV(
       let live = f64x2.ne(nn, zero);
       if (!full) live = i64x2.replace_lane(live, 1, 0);
       if (!anyTrue(live)) continue;
-      const mu = muPairV(f64x2.add(f64sV(yRow + o8, full), bv));
-      const omu = v128.load(OMU_V);
+      // μ and 1 − μ: from the cache (pMu ≠ 0; lane 1 of a last odd cell is masked by `live`), or from y.
+      const mu = pMu ? f64sV(muRow + o8, full) : muPairV(f64x2.add(f64sV(yRow + o8, full), bv));
+      const omu = pMu ? f64sV(omuRow + o8, full) : v128.load(OMU_V);
       if (fused) {
         // Every count difference of the three sides at once (f″ costs little more than f and f′).
         f = f64x2.add(f, v128.and(rhoCellIntV(mu, omu, av, kk, nn, c), live));

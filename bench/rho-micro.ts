@@ -1,7 +1,7 @@
 /**
  * Development micro-benchmark of the ρ objective kernel alone (f; f, f′; f, f′, f″) on the data of
  * bench/fraser.cases.ts, with a checksum so that two builds can be compared for equal results:
- *   node --import tsx bench/rho-micro.ts [reps]
+ *   node --import tsx bench/rho-micro.ts [reps]   (MIN=1: min instead of median; CACHE=1: μ cached, as the fits run it)
  */
 import { FraserObjective } from '../src/models/fraser/objective.js';
 import { simulate } from './fraser.cases.js';
@@ -11,7 +11,7 @@ const N = 500, J = 5000, q = 20;
 const { k, n, x, E, D, b, rho } = simulate(N, J, q, 1);
 const reps = Number(process.argv[2] ?? 7);
 const core = await loadCore({ simd: (process.env.SIMD as 'baseline') ?? 'baseline' });
-const o = new FraserObjective({ k, n, x, junctions: J, latentDim: q, core });
+const o = new FraserObjective({ k, n, x, junctions: J, latentDim: q, core, cacheMean: process.env.CACHE === '1' });
 o.setEncoder(E);
 o.setDecoder(D, b);
 o.setRho(rho);

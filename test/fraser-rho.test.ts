@@ -153,4 +153,39 @@ test('the truncated loss from the ρ passes matches junctionLoss at the fitted t
   }
 });
 
+test('the ρ objective with μ cached (cacheMean) equals the one that recomputes μ, and the cache follows setDecoder (SIMD and scalar)', async () => {
+  const N = 50, J = 90;
+  const sim = fraser.simulate({ samples: N, junctions: J, latentDim: 3, confounderSd: 0.8, outlierFrequency: 5e-3, seed: 4 });
+  const f = fraser.fit({ k: sim.k, n: sim.n, samples: N }, { q: 2 });
+  const rng = new Rng(9);
+  for (const simd of ['baseline', 'scalar'] as const) {
+    const core = await loadCore({ simd });
+    const make = (cacheMean: boolean) => new FraserObjective({ k: sim.k, n: sim.n, latent: f.latent, junctions: J, latentDim: f.q, core, cacheMean, blockCells: 7 * N });
+    const plain = make(false), cached = make(true);
+    try {
+      for (const shift of [0, 0.7]) {
+        const b = f.b.map((v) => v + shift);
+        plain.setDecoder(f.D, b);
+        cached.setDecoder(f.D, b);
+        const T = Float64Array.from({ length: J }, () => -6 + 8 * rng.uniform());
+        const active = Uint32Array.from({ length: J }, (_, j) => j).filter((j) => j % 3 !== 1);
+        const out = (o: FraserObjective) => {
+          const F = new Float64Array(J), G = new Float64Array(J), H = new Float64Array(J);
+          o.rhoDerivatives(T, F, G, H, active, active.length);
+          return [F, G, H];
+        };
+        const [a, c] = [out(plain), out(cached)];
+        for (const j of active) {
+          for (let m = 0; m < 3; m++) {
+            assert.ok(Math.abs(a[m][j] - c[m][j]) <= 1e-12 * Math.max(1, Math.abs(a[m][j])), `${simd}, b + ${shift}, junction ${j}, derivative ${m}: ${c[m][j]} (cached) vs ${a[m][j]}`);
+          }
+        }
+      }
+    } finally {
+      plain.dispose();
+      cached.dispose();
+    }
+  }
+});
+
 test.run();

@@ -54,8 +54,9 @@ export function checkCounts(input: CountInput, name = 'data', minSamples = 2): {
     for (let c = 0; c < k.length; c++) {
       const kv = k[c];
       const nv = n[c];
-      if (!(Number.isInteger(kv) && kv >= 0)) throw new ArgumentValueError(`k[${Math.floor(c / J)}, ${c % J}] must be a non-negative integer, got ${kv}`, `k[${Math.floor(c / J)}, ${c % J}]`);
-      if (!(Number.isInteger(nv) && nv >= 0)) throw new ArgumentValueError(`n[${Math.floor(c / J)}, ${c % J}] must be a non-negative integer, got ${nv}`, `n[${Math.floor(c / J)}, ${c % J}]`);
+      // Below 2^32 as well: the kernels hold counts as u32.
+      if (!(Number.isInteger(kv) && kv >= 0 && kv < 4294967296)) throw new ArgumentValueError(`k[${Math.floor(c / J)}, ${c % J}] must be an integer in [0, 2^32), got ${kv}`, `k[${Math.floor(c / J)}, ${c % J}]`);
+      if (!(Number.isInteger(nv) && nv >= 0 && nv < 4294967296)) throw new ArgumentValueError(`n[${Math.floor(c / J)}, ${c % J}] must be an integer in [0, 2^32), got ${nv}`, `n[${Math.floor(c / J)}, ${c % J}]`);
     }
   }
   for (let c = 0; c < k.length; c++) {
@@ -935,7 +936,8 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
     centreColumns(x, bb, N);
     const D0 = gemm(matrix(N, nb, x), matrix(N, q, W), { transA: true, core }).data;
     if (!Eae) E.set(D0, off * q); // PCA: x_cᵀ U Σ⁻¹ = V, the principal directions
-    const obj = new FraserObjective({ k: kb, n: nbs, latent: H, junctions: nb, latentDim: q, likelihoodPseudocount: c, core });
+    // Counts checked by checkCounts; μ cached for the ρ fit's evaluations (16·N·nb bytes).
+    const obj = new FraserObjective({ k: kb, n: nbs, latent: H, junctions: nb, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, countsValidated: true });
     try {
       obj.setDecoder(D0, bb);
       const mu0 = obj.predictMean();

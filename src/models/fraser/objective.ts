@@ -35,8 +35,9 @@ type CellsKernel = (
 ) => number;
 type RhoKernel = (
   rows: number, cols: number, pIdx: number, pT: number, pY: number, ldy: number, pK: number, pN: number, ldk: number,
-  pB: number, c: number, pF: number, pD1: number, pD2: number, pA: number,
+  pB: number, c: number, pF: number, pD1: number, pD2: number, pA: number, pMu: number, pOmu: number,
 ) => void;
+type MeanRowsKernel = (rows: number, cols: number, pY: number, ldy: number, pB: number, pMu: number, pOmu: number, ldm: number) => void;
 type LogChooseKernel = (rows: number, cols: number, pIdx: number, pK: number, pN: number, ldk: number, c: number, pOut: number) => void;
 type PValueRowsKernel = (
   rows: number, cols: number, pY: number, ldy: number, pK: number, pN: number, ldk: number, pB: number, pRho: number, pOut: number, ldo: number,
@@ -48,6 +49,8 @@ export interface FraserExports {
   fraserCells: CellsKernel; fraserCellsScalar: CellsKernel;
   /** Full beta-binomial NLL per junction in t = logit ρ (without lnC), with f' and f'' (and the a side's Δlnγ sum with its derivatives when pA ≠ 0). */
   fraserRhoObjective: RhoKernel; fraserRhoObjectiveScalar: RhoKernel;
+  /** μ and 1 − μ of junction-major rows as the ρ kernels compute them (their cache). */
+  fraserMeanRows: MeanRowsKernel; fraserMeanRowsScalar: MeanRowsKernel;
   /** Σ_i lnC(n+2c, k+c) per junction. */
   betabinomLogChooseRows: LogChooseKernel; betabinomLogChooseRowsScalar: LogChooseKernel;
   /** Two-sided beta-binomial p-values of junction-major rows, μ = sigmoid(Y + b) (assembly/bbstats.ts). */
@@ -139,6 +142,14 @@ export interface FraserObjectiveOptions {
   scalar?: boolean;
   /** Cells per block of Y/G (default 2^16); the block holds max(1, ⌊blockCells/N⌋) junctions. */
   blockCells?: number;
+  /**
+   * Keep μ and 1 − μ of every cell (16·N·J bytes more) for the ρ objective while E, D, b and x
+   * are unchanged, so that its evaluations skip Y = H Dᵀ and the sigmoid: for the fits that take
+   * several ρ evaluations per junction at fixed μ. Default false.
+   */
+  cacheMean?: boolean;
+  /** The counts were checked already (k ≤ n, whole, < 2^32): skip that pass. Internal; default false. */
+  countsValidated?: boolean;
 }
 
 /** nll and all three gradients, row-major like the inputs. */
@@ -213,6 +224,10 @@ export class FraserObjective {
   private lnC: Float64Array | undefined;
   private eVersion = 0;
   private hVersion = -1;
+  private dVersion = 0;
+  private readonly meanRows: MeanRowsKernel;
+  private readonly cacheMean: boolean;
+  private muCache: { mu: WasmArray<'f64'>; omu: WasmArray<'f64'>; e: number; d: number } | undefined;
   private disposed = false;
 
   constructor(options: FraserObjectiveOptions) {
@@ -231,7 +246,7 @@ export class FraserObjective {
     const J = requireInteger(options.junctions, 'junctions', 1);
     if (k.length % J !== 0 || k.length === 0) throw new ShapeError(`k has ${k.length} elements, not a positive multiple of J = ${J}`, 'k');
     const N = k.length / J;
-    validateCounts(k, n, J);
+    if (!options.countsValidated) validateCounts(k, n, J);
     if (x) requireFinite(x, 'x');
     if (latent) {
       requireLength(latent, N * q, 'latent', `N×q = ${N}×${q}`);
@@ -248,6 +263,8 @@ export class FraserObjective {
     const s = options.scalar ? 'Scalar' : '';
     this.cells = e[`fraserCells${s}` as 'fraserCells'];
     this.rhoKernel = e[`fraserRhoObjective${s}` as 'fraserRhoObjective'];
+    this.meanRows = e[`fraserMeanRows${s}` as 'fraserMeanRows'];
+    this.cacheMean = options.cacheMean === true;
     this.logChoose = e[`betabinomLogChooseRows${s}` as 'betabinomLogChooseRows'];
     this.pValueRows = e[`fraserPValueRows${s}` as 'fraserPValueRows'];
     this.gemm = e[`gemm${s}` as 'gemm'];
@@ -332,6 +349,7 @@ export class FraserObjective {
     requireFinite(b, 'b');
     this.D.set(D);
     this.b.set(b);
+    this.dVersion++;
   }
 
   /** Sets ρ (J), each in [0, 1]. */
@@ -516,6 +534,7 @@ export class FraserObjective {
       f[oB + j] = X[j * dim];
       for (let l = 0; l < q; l++) f[oD + j * q + l] = X[j * dim + 1 + l];
     }
+    this.dVersion++;
   }
 
   /**
@@ -646,6 +665,7 @@ export class FraserObjective {
     this.ensureH();
     const N = this.samples, q = this.latentDim, B = this.blockRows;
     const lnC = withLogChoose ? this.logChooseSums() : undefined;
+    const cache = this.cacheMean ? this.meanCache() : undefined;
     for (let r0 = 0; r0 < nActive; r0 += B) {
       const nb = Math.min(B, nActive - r0);
       const f64 = this.core.f64, u32 = this.core.u32;
@@ -654,12 +674,13 @@ export class FraserObjective {
         const p = active ? active[r0 + r] : r0 + r;
         u32[oIdx + r] = p;
         f64[oT + r] = T[p];
-        for (let l = 0; l < q; l++) f64[oD + r * q + l] = f64[oDs + p * q + l];
+        if (!cache) for (let l = 0; l < q; l++) f64[oD + r * q + l] = f64[oDs + p * q + l];
       }
-      this.rowsY(nb, this.dAct.ptr, this.blk.ptr);
+      if (!cache) this.rowsY(nb, this.dAct.ptr, this.blk.ptr);
       this.rhoKernel(
         nb, N, this.idx.ptr, this.tBuf.ptr, this.blk.ptr, N, this.kT.ptr, this.nT.ptr, N, this.b.ptr,
         this.likelihoodPseudocount, this.rowLoss.ptr, D1 || D2 || L ? this.rowGrad.ptr : 0, D2 || L ? this.rowD2.ptr : 0, L ? this.rowA.ptr : 0,
+        cache ? cache.mu.ptr : 0, cache ? cache.omu.ptr : 0,
       );
       const oL = this.rowLoss.ptr >>> 3, oG = this.rowGrad.ptr >>> 3, oH = this.rowD2.ptr >>> 3, oA = this.rowA.ptr >>> 3;
       for (let r = 0; r < nb; r++) {
@@ -676,6 +697,23 @@ export class FraserObjective {
         }
       }
     }
+  }
+
+  /** μ and 1 − μ of every cell (junction-major) at the stored E, D, b, x: computed when they changed. */
+  private meanCache(): { mu: WasmArray<'f64'>; omu: WasmArray<'f64'> } {
+    const N = this.samples, J = this.junctions, q = this.latentDim, B = this.blockRows;
+    if (!this.muCache) this.muCache = { mu: this.ws.f64(J * N, 'μ cache'), omu: this.ws.f64(J * N, '1 − μ cache'), e: -1, d: -1 };
+    const m = this.muCache;
+    if (m.e === this.eVersion && m.d === this.dVersion) return m;
+    this.ensureH();
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      this.rowsY(nb, this.D.ptr + j0 * q * 8, this.blk.ptr);
+      this.meanRows(nb, N, this.blk.ptr, N, this.b.ptr + j0 * 8, m.mu.ptr + j0 * N * 8, m.omu.ptr + j0 * N * 8, N);
+    }
+    m.e = this.eVersion;
+    m.d = this.dVersion;
+    return m;
   }
 
   /**
