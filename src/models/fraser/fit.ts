@@ -700,27 +700,6 @@ function huberWeights(k: Counts, n: Counts, mu: Float64Array, rho: Float64Array,
   return w;
 }
 
-/**
- * A method-of-moments ρ per junction, the Newton fit's start: Var(k) = nμ(1−μ)(1 + (n−1)ρ) gives
- * ρ̂ = Σ_i [(k − nμ)² − nμ(1−μ)] / Σ_i n(n−1)μ(1−μ), clamped to [1e-6, 0.9] (a junction whose
- * samples all have n ≤ 1 carries no information on ρ and starts at 0.01).
- */
-function momentRho(k: Counts, n: Counts, mu: Float64Array, N: number, J: number): Float64Array {
-  const num = new Float64Array(J);
-  const den = new Float64Array(J);
-  for (let i = 0; i < N; i++) {
-    for (let j = 0; j < J; j++) {
-      const c = i * J + j;
-      const nn = n[c];
-      const v = mu[c] * (1 - mu[c]);
-      const r = k[c] - nn * mu[c];
-      num[j] += r * r - nn * v;
-      den[j] += nn * (nn - 1) * v;
-    }
-  }
-  return Float64Array.from(num, (x, j) => (den[j] > 0 ? Math.min(Math.max(x / den[j], 1e-6), 0.9) : 0.01));
-}
-
 /** max_j |a_j − b_j| */
 function maxAbsDiff(a: Float64Array, b: Float64Array): number {
   let m = 0;
@@ -940,8 +919,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
     const obj = new FraserObjective({ k: kb, n: nbs, latent: H, junctions: nb, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, countsValidated: true });
     try {
       obj.setDecoder(D0, bb);
-      const mu0 = obj.predictMean();
-      obj.setRho(momentRho(kb, nbs, mu0, N, nb));
+      obj.setRho(obj.momentRho());
       // ae: ρ first (the decoder's loss is nearly flat at the default ρ = ½), then D and b, then ρ again.
       if (implementation === 'ae') {
         fitRho(obj, signal, rhoMethod);
@@ -972,8 +950,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
       D.set(dec.D, off * q);
       b.set(dec.b, off);
       rho.set(obj.getRho(), off);
-      // pca keeps D and b from the PCA: μ is still mu0.
-      const res = columnMeanSd(logitResiduals(kb, nbs, implementation === 'pca' ? mu0 : obj.predictMean(), pc, core), N, nb);
+      const res = obj.logitResidualStats(pc);
       zCenter.set(res.mean, off);
       zScale.set(res.sd, off);
       obj.pValuesInto(pValues, J, cols);
@@ -1058,11 +1035,12 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
   if (q >= Math.min(N, Js)) throw new ArgumentValueError(`q = ${q} must be below min(N, training junctions) = ${Math.min(N, Js)}`, 'q');
   const init = pcaOfCentred(x, N, Js, q, core);
   const ks = keepColumns(k, N, J, cols), ns = keepColumns(n, N, J, cols);
-  const train = new FraserObjective({ k: ks, n: ns, x, junctions: Js, latentDim: q, likelihoodPseudocount: c, core });
+  // μ cached for the ρ fits (16·N·Js bytes); counts checked by checkCounts.
+  const train = new FraserObjective({ k: ks, n: ns, x, junctions: Js, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, countsValidated: true });
   try {
     train.setEncoder(init.V);
     train.setDecoder(init.V, means);
-    train.setRho(momentRho(ks, ns, train.predictMean(), N, Js));
+    train.setRho(train.momentRho());
     // The ρ fit's junction losses: nll is their mean (train has no weights).
     let before = fitRho(train, signal, options.rhoOptimizer);
     history.push(sum(before) / Js);

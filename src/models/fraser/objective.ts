@@ -717,6 +717,68 @@ export class FraserObjective {
   }
 
   /**
+   * A method-of-moments ρ per junction at the stored μ (the ρ fit's start): Var(k) =
+   * nμ(1−μ)(1 + (n−1)ρ) gives ρ̂ = Σ_i [(k − nμ)² − nμ(1−μ)] / Σ_i n(n−1)μ(1−μ), clamped to
+   * [1e-6, 0.9]; a junction whose samples all have n ≤ 1 carries no information on ρ and gets 0.01.
+   * Uses (and fills) the μ cache.
+   */
+  momentRho(): Float64Array {
+    this.check();
+    const N = this.samples, J = this.junctions;
+    const m = this.meanCache();
+    const f64 = this.core.f64, u32 = this.core.u32;
+    const oM = m.mu.ptr >>> 3, oO = m.omu.ptr >>> 3, oK = this.kT.ptr >>> 2, oN = this.nT.ptr >>> 2;
+    const out = new Float64Array(J);
+    for (let j = 0; j < J; j++) {
+      let num = 0, den = 0;
+      for (let i = j * N, e = i + N; i < e; i++) {
+        const nn = u32[oN + i], mu = f64[oM + i];
+        const v = mu * f64[oO + i];
+        const r = u32[oK + i] - nn * mu;
+        num += r * r - nn * v;
+        den += nn * (nn - 1) * v;
+      }
+      out[j] = den > 0 ? Math.min(Math.max(num / den, 1e-6), 0.9) : 0.01;
+    }
+    return out;
+  }
+
+  /**
+   * Per junction, the mean and sd (n−1) over samples of the logit residual
+   * logit((k+pc)/(n+2pc)) − logit(μ) = ln[(k+pc)(1−μ) / ((n−k+pc)μ)], μ clamped to [1e-15, 1−1e-15]
+   * (the z-scores' centre and scale). Uses (and fills) the μ cache.
+   */
+  logitResidualStats(pc: number): { mean: Float64Array; sd: Float64Array } {
+    this.check();
+    const N = this.samples, J = this.junctions, B = this.blockRows;
+    const m = this.meanCache();
+    const logArray = (this.core.exports as unknown as CoreExports).logArray;
+    const mean = new Float64Array(J), sd = new Float64Array(J);
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      const f64 = this.core.f64, u32 = this.core.u32;
+      const oM = (m.mu.ptr >>> 3) + j0 * N, oK = (this.kT.ptr >>> 2) + j0 * N, oN = (this.nT.ptr >>> 2) + j0 * N, oR = this.blk.ptr >>> 3;
+      for (let c = 0; c < nb * N; c++) {
+        const mu = Math.min(Math.max(f64[oM + c], 1e-15), 1 - 1e-15);
+        const kk = u32[oK + c];
+        f64[oR + c] = ((kk + pc) * (1 - mu)) / ((u32[oN + c] - kk + pc) * mu);
+      }
+      logArray(this.blk.ptr, this.blk.ptr, nb * N);
+      const g = this.core.f64;
+      for (let r = 0; r < nb; r++) {
+        let s1 = 0;
+        for (let i = oR + r * N, e = i + N; i < e; i++) s1 += g[i];
+        const mu = s1 / N;
+        let s2 = 0;
+        for (let i = oR + r * N, e = i + N; i < e; i++) s2 += (g[i] - mu) ** 2;
+        mean[j0 + r] = mu;
+        sd[j0 + r] = N > 1 ? Math.sqrt(s2 / (N - 1)) : 0;
+      }
+    }
+    return { mean, sd };
+  }
+
+  /**
    * The batched ρ objective for `brentBatch(fn, lo, hi)` over t_j = logit ρ_j (the reference
    * brackets [−30, 30], tolerance 1e-7); set the result with `setLogitRho(result.x)`.
    */
