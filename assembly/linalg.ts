@@ -514,11 +514,25 @@ export function choleskySolveScalar(n: i32, nrhs: i32, pL: usize, ldl: i32, pB: 
   store<f64>(p + (<usize>i << 3), v);
 }
 
+/** y[0..m) += w·x[0..m), elementwise (SIMD pairs where built with SIMD: the same arithmetic). */
+@inline function axpyRow(m: i32, w: f64, px: usize, py: usize): void {
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    const wv = f64x2.splat(w);
+    for (; k + 1 < m; k += 2) {
+      const o = <usize>k << 3;
+      v128.store(py + o, f64x2.add(v128.load(py + o), f64x2.mul(wv, v128.load(px + o))));
+    }
+  }
+  for (; k < m; k++) st64(py, k, ld64(py, k) + w * ld64(px, k));
+}
+
 /**
  * Householder reduction of the symmetric n×n matrix A (row-major, lda; lower triangle read) to
  * tridiagonal form Qᵀ·A·Q = T (Golub & Van Loan 2013, §8.3.1, in the row-by-row arrangement of
- * EISPACK tred2). Writes T's diagonal to d and its sub-diagonal to e[1..n−1] (e[0] = 0). With
- * vectors ≠ 0 A is overwritten by Q; otherwise A is left scrambled.
+ * EISPACK tred2, with every inner loop along rows). Writes T's diagonal to d and its sub-diagonal
+ * to e[1..n−1] (e[0] = 0); e[n..2n−1] is scratch. With vectors ≠ 0 A is overwritten by Q;
+ * otherwise A is left scrambled.
  */
 function tridiagonalize(n: i32, pA: usize, lda: i32, pd: usize, pe: usize, vectors: i32): void {
   for (let i = n - 1; i > 0; i--) {
@@ -542,15 +556,24 @@ function tridiagonalize(n: i32, pA: usize, lda: i32, pd: usize, pe: usize, vecto
         st64(pe, i, scale * g);
         h -= f * g;
         st64(ri, l, f - g);
+        // p = A u / h over the leading (l+1)×(l+1) block, A held in its lower triangle, by rows:
+        // row j adds Σ_{k≤j} A[j][k] u_k to p_j and, by symmetry, A[j][k] u_j to p_k for k < j
+        // (tred2 reads A[k][j] down columns here, one cache line per element at large n).
         f = 0.0;
+        for (let j = 0; j <= l; j++) st64(pe, j, 0.0);
         for (let j = 0; j <= l; j++) {
           const rj = at(pA, j, 0, lda);
-          if (vectors) store<f64>(at(pA, j, i, lda), ld64(ri, j) / h);
-          g = 0.0;
-          for (let k = 0; k <= j; k++) g += ld64(rj, k) * ld64(ri, k);
-          for (let k = j + 1; k <= l; k++) g += load<f64>(at(pA, k, j, lda)) * ld64(ri, k);
-          st64(pe, j, g / h);
-          f += ld64(pe, j) * ld64(ri, j);
+          const uj = ld64(ri, j);
+          if (vectors) store<f64>(at(pA, j, i, lda), uj / h);
+          g = ld64(rj, j) * uj;
+          for (let k = 0; k < j; k++) g += ld64(rj, k) * ld64(ri, k);
+          axpyRow(j, uj, rj, pe);
+          st64(pe, j, ld64(pe, j) + g);
+        }
+        for (let j = 0; j <= l; j++) {
+          const ej = ld64(pe, j) / h;
+          st64(pe, j, ej);
+          f += ej * ld64(ri, j);
         }
         const hh = f / (h + h);
         for (let j = 0; j <= l; j++) {
@@ -558,7 +581,15 @@ function tridiagonalize(n: i32, pA: usize, lda: i32, pd: usize, pe: usize, vecto
           f = ld64(ri, j);
           g = ld64(pe, j) - hh * f;
           st64(pe, j, g);
-          for (let k = 0; k <= j; k++) st64(rj, k, ld64(rj, k) - (f * ld64(pe, k) + g * ld64(ri, k)));
+          let k = 0;
+          if (ASC_FEATURE_SIMD) {
+            const fv = f64x2.splat(f), gv = f64x2.splat(g);
+            for (; k + 1 <= j; k += 2) {
+              const o = <usize>k << 3;
+              v128.store(rj + o, f64x2.sub(v128.load(rj + o), f64x2.add(f64x2.mul(fv, v128.load(pe + o)), f64x2.mul(gv, v128.load(ri + o)))));
+            }
+          }
+          for (; k <= j; k++) st64(rj, k, ld64(rj, k) - (f * ld64(pe, k) + g * ld64(ri, k)));
         }
       }
     } else {
@@ -573,14 +604,12 @@ function tridiagonalize(n: i32, pA: usize, lda: i32, pd: usize, pe: usize, vecto
     if (vectors) {
       const l = i - 1;
       if (ld64(pd, i) != 0.0) {
-        for (let j = 0; j <= l; j++) {
-          let g = 0.0;
-          for (let k = 0; k <= l; k++) g += ld64(ri, k) * load<f64>(at(pA, k, j, lda));
-          for (let k = 0; k <= l; k++) {
-            const p = at(pA, k, j, lda);
-            store<f64>(p, load<f64>(p) - g * load<f64>(at(pA, k, i, lda)));
-          }
-        }
+        // g = u_iᵀ Q[0..l][0..l] as a combination of rows (into the scratch half of e), then
+        // Q[k][0..l] −= Q[k][i]·g row by row: the same products as tred2's column loops.
+        const pg = pe + (<usize>n << 3);
+        for (let j = 0; j <= l; j++) st64(pg, j, 0.0);
+        for (let k = 0; k <= l; k++) axpyRow(l + 1, ld64(ri, k), at(pA, k, 0, lda), pg);
+        for (let k = 0; k <= l; k++) axpyRow(l + 1, -load<f64>(at(pA, k, i, lda)), pg, at(pA, k, 0, lda));
       }
       st64(pd, i, ld64(ri, i));
       st64(ri, i, 1.0);
@@ -596,7 +625,7 @@ function tridiagonalize(n: i32, pA: usize, lda: i32, pd: usize, pe: usize, vecto
 
 /**
  * Eigenvalues (and optionally eigenvectors) of the symmetric n×n matrix A (row-major, lda; the
- * lower triangle is read). d (n) receives the eigenvalues, unsorted; e (n) is scratch. With
+ * lower triangle is read). d (n) receives the eigenvalues, unsorted; e (2n) is scratch. With
  * vectors ≠ 0, A is overwritten so that ROW j holds the unit eigenvector of d[j]; otherwise A is
  * destroyed. Householder tridiagonalisation, then the implicit QL algorithm with Wilkinson-type
  * shifts (Golub & Van Loan 2013, §8.3; EISPACK tql2). Returns 0, or j+1 when eigenvalue j did
@@ -655,7 +684,18 @@ export function symmetricEigen(n: i32, pA: usize, lda: i32, pd: usize, pe: usize
           g = c * r - b;
           if (vectors) {
             const zi = at(pA, i, 0, lda), zj = at(pA, i + 1, 0, lda);
-            for (let k = 0; k < n; k++) {
+            let k = 0;
+            if (ASC_FEATURE_SIMD) {
+              // Two columns at a time; the same products and sums as the scalar loop (no FMA).
+              const sv = f64x2.splat(s), cv = f64x2.splat(c);
+              for (; k + 1 < n; k += 2) {
+                const o = <usize>k << 3;
+                const fv = v128.load(zj + o), zv = v128.load(zi + o);
+                v128.store(zj + o, f64x2.add(f64x2.mul(sv, zv), f64x2.mul(cv, fv)));
+                v128.store(zi + o, f64x2.sub(f64x2.mul(cv, zv), f64x2.mul(sv, fv)));
+              }
+            }
+            for (; k < n; k++) {
               f = ld64(zj, k);
               const zk = ld64(zi, k);
               st64(zj, k, s * zk + c * f);

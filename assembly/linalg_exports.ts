@@ -1,4 +1,5 @@
-// Linear-algebra exports (assembly/linalg.ts). symmetricEigen is scalar code in every build, so
+// Linear-algebra exports (assembly/linalg.ts). symmetricEigen computes the same in every build
+// (its one SIMD loop, the QL rotations of Q's rows, does the scalar loop's arithmetic exactly), so
 // it has no separate twin.
 export {
   gemm, gemmScalar, gemmWorkspaceBytes,

@@ -142,7 +142,7 @@ export async function cases(): Promise<BenchCase[]> {
     for (const vectors of [0, 1]) {
       const group = `symmetric eigen ${n}×${n}, ${vectors ? 'values and vectors' : 'values only'}`;
       for (const { label, core } of cores.slice(0, 1)) {
-        const src = put(core, a), dst = put(core, a), d = put(core, new Float64Array(n)), e = put(core, new Float64Array(n));
+        const src = put(core, a), dst = put(core, a), d = put(core, new Float64Array(n)), e = put(core, new Float64Array(2 * n));
         out.push({
           group, name: `${label} symmetricEigen`, work: 1, unit: 'calls', time: 2000,
           fn: () => {

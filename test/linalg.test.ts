@@ -279,4 +279,18 @@ test('every linalg entry point rejects bad input with a typed error naming the a
   assert.throws(() => linalg.marchenkoPasturMedian(1.5), is(ArgumentValueError, 'beta'));
 });
 
+test('symmetricEigen gives bit-identical values and vectors in the scalar, SIMD and relaxed builds (its SIMD loops are elementwise)', () => {
+  const n = 201;
+  const rng = new Rng(17);
+  const s = rng.fillNormal(new Float64Array(n * n));
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = (s[i * n + j] + s[j * n + i]) / 2;
+  const ref = linalg.symmetricEigen(matrix(n, n, a.slice()), { core: cores.scalar });
+  for (const [label, core] of Object.entries(cores)) {
+    const e = linalg.symmetricEigen(matrix(n, n, a.slice()), { core });
+    assert.ok(e.values.every((v, i) => Object.is(v, ref.values[i])), `${label}: eigenvalues differ from the scalar build's`);
+    assert.ok(e.vectors!.data.every((v, i) => Object.is(v, ref.vectors!.data[i])), `${label}: eigenvectors differ from the scalar build's`);
+  }
+});
+
 test.run();

@@ -275,7 +275,7 @@ export function symmetricEigen(a: Matrix, opts: LinalgOptions & { vectors?: bool
   try {
     const pa = ws.from(a.data, 'a');
     const pd = ws.f64(n, 'eigenvalues');
-    const pe = ws.f64(n, 'off-diagonal');
+    const pe = ws.f64(2 * n, 'off-diagonal and scratch');
     eigenInPlace(core, n, pa.ptr, pd.ptr, pe.ptr, vectors, 'a');
     const d = pd.view();
     const order = sortDescending(d);
@@ -309,7 +309,7 @@ export function singularValues(a: Matrix, opts: LinalgOptions = {}): Float64Arra
     else K.gemm(1, 0, r, r, a.rows, 1, pa.ptr, a.cols, pa.ptr, a.cols, 0, pg.ptr, r, gemmWorkspace(K.core));
     checkFinite(pg.view(), 'a');
     const pd = ws.f64(r, 'eigenvalues');
-    const pe = ws.f64(r, 'off-diagonal');
+    const pe = ws.f64(2 * r, 'off-diagonal and scratch');
     eigenInPlace(K.core, r, pg.ptr, pd.ptr, pe.ptr, false, 'a');
     const d = Float64Array.from(pd.view());
     d.sort().reverse();
@@ -391,7 +391,7 @@ export function truncatedSvd(a: Matrix, q: number, opts: TruncatedSvdOptions = {
     const g = ws.f64(l * l, 'gram');
     K.gemm(0, 1, l, l, n, 1, z.ptr, n, z.ptr, n, 0, g.ptr, l, work);
     const d = ws.f64(l, 'eigenvalues');
-    const e = ws.f64(l, 'off-diagonal');
+    const e = ws.f64(2 * l, 'off-diagonal and scratch');
     eigenInPlace(core, l, g.ptr, d.ptr, e.ptr, true, 'a');
     const order = sortDescending(d.view());
     const left = ws.f64(l * m, 'left vectors'); // W·Y: row j is a left singular vector of A_w
@@ -557,7 +557,7 @@ export function gramSvd(a: Matrix, q: number | ((s: Float64Array) => number), op
     else K.gemm(1, 0, r, r, a.rows, 1, pa.ptr, a.cols, pa.ptr, a.cols, 0, pg.ptr, r, work);
     checkFinite(pg.view(), 'a');
     const pd = ws.f64(r, 'eigenvalues');
-    const pe = ws.f64(r, 'off-diagonal');
+    const pe = ws.f64(2 * r, 'off-diagonal and scratch');
     eigenInPlace(K.core, r, pg.ptr, pd.ptr, pe.ptr, q !== 0, 'a');
     const d = pd.view();
     const order = sortDescending(d);

@@ -43,6 +43,7 @@ export interface LinalgExports {
   trsmLower: Trsm; trsmLowerScalar: Trsm;
   choleskySolve: CholSolve; choleskySolveScalar: CholSolve;
   /** 0, or j+1 when eigenvalue j did not converge. */
+  /** pe: 2n f64 (off-diagonal, then scratch). */
   symmetricEigen(n: number, pA: number, lda: number, pd: number, pe: number, vectors: number): number;
 }
 
