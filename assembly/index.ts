@@ -29,6 +29,7 @@ export { digammaArray,
 export * from "./linalg_exports";
 export * from "./bbstats";
 export * from "./betabinom";
+export * from "./fraserrows";
 export * from "./nn";
 export * from "./pln";
 export * from "./lbfgs";

@@ -188,38 +188,40 @@ test('the ρ objective with μ cached (cacheMean) equals the one that recomputes
   }
 });
 
-test('momentRho and logitResidualStats match plain loops over μ from predictMean', () => {
+test('momentRho and logitResidualStats match plain loops over μ from predictMean (SIMD and scalar kernels)', () => {
   const N = 40, J = 70, pc = 0.1;
   const sim = fraser.simulate({ samples: N, junctions: J, latentDim: 3, confounderSd: 0.8, outlierFrequency: 5e-3, seed: 6 });
   const f = fraser.fit({ k: sim.k, n: sim.n, samples: N }, { q: 2 });
   // Junction 0 with n ≤ 1 everywhere: no information on ρ, the start is 0.01.
   const k = Uint32Array.from(sim.k), n = Uint32Array.from(sim.n);
   for (let i = 0; i < N; i++) { n[i * J] = i % 2; k[i * J] = 0; }
-  const obj = new FraserObjective({ k, n, latent: f.latent, junctions: J, latentDim: f.q, blockCells: 9 * N });
-  try {
-    obj.setDecoder(f.D, f.b);
-    const mu = obj.predictMean();
-    const rho = obj.momentRho(), st = obj.logitResidualStats(pc);
-    for (let j = 0; j < J; j++) {
-      let num = 0, den = 0;
-      const r: number[] = [];
-      for (let i = 0; i < N; i++) {
-        const c = i * J + j, m = mu[c], v = m * (1 - m), d = k[c] - n[c] * m;
-        num += d * d - n[c] * v;
-        den += n[c] * (n[c] - 1) * v;
-        const mc = Math.min(Math.max(m, 1e-15), 1 - 1e-15);
-        r.push(Math.log((k[c] + pc) / (n[c] - k[c] + pc)) - Math.log(mc / (1 - mc)));
+  for (const scalar of [false, true]) {
+    const obj = new FraserObjective({ k, n, latent: f.latent, junctions: J, latentDim: f.q, blockCells: 9 * N, scalar });
+    try {
+      obj.setDecoder(f.D, f.b);
+      const mu = obj.predictMean();
+      const rho = obj.momentRho(), st = obj.logitResidualStats(pc);
+      for (let j = 0; j < J; j++) {
+        let num = 0, den = 0;
+        const r: number[] = [];
+        for (let i = 0; i < N; i++) {
+          const c = i * J + j, m = mu[c], v = m * (1 - m), d = k[c] - n[c] * m;
+          num += d * d - n[c] * v;
+          den += n[c] * (n[c] - 1) * v;
+          const mc = Math.min(Math.max(m, 1e-15), 1 - 1e-15);
+          r.push(Math.log((k[c] + pc) / (n[c] - k[c] + pc)) - Math.log(mc / (1 - mc)));
+        }
+        const want = den > 0 ? Math.min(Math.max(num / den, 1e-6), 0.9) : 0.01;
+        assert.ok(Math.abs(rho[j] - want) <= 1e-9 * want, `junction ${j}: moment ρ ${rho[j]} vs ${want}`);
+        const mean = r.reduce((a, b) => a + b, 0) / N;
+        const sd = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (N - 1));
+        assert.ok(Math.abs(st.mean[j] - mean) <= 1e-10 * Math.max(1, Math.abs(mean)), `junction ${j}: residual mean ${st.mean[j]} vs ${mean}`);
+        assert.ok(Math.abs(st.sd[j] - sd) <= 1e-10 * Math.max(1, sd), `junction ${j}: residual sd ${st.sd[j]} vs ${sd}`);
       }
-      const want = den > 0 ? Math.min(Math.max(num / den, 1e-6), 0.9) : 0.01;
-      assert.ok(Math.abs(rho[j] - want) <= 1e-9 * want, `junction ${j}: moment ρ ${rho[j]} vs ${want}`);
-      const mean = r.reduce((a, b) => a + b, 0) / N;
-      const sd = Math.sqrt(r.reduce((a, b) => a + (b - mean) ** 2, 0) / (N - 1));
-      assert.ok(Math.abs(st.mean[j] - mean) <= 1e-10 * Math.max(1, Math.abs(mean)), `junction ${j}: residual mean ${st.mean[j]} vs ${mean}`);
-      assert.ok(Math.abs(st.sd[j] - sd) <= 1e-10 * Math.max(1, sd), `junction ${j}: residual sd ${st.sd[j]} vs ${sd}`);
+      assert.is(rho[0], 0.01);
+    } finally {
+      obj.dispose();
     }
-    assert.is(rho[0], 0.01);
-  } finally {
-    obj.dispose();
   }
 });
 

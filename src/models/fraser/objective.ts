@@ -37,6 +37,8 @@ type RhoKernel = (
   rows: number, cols: number, pIdx: number, pT: number, pY: number, ldy: number, pK: number, pN: number, ldk: number,
   pB: number, c: number, pF: number, pD1: number, pD2: number, pA: number, pMu: number, pOmu: number,
 ) => void;
+type MomentRowsKernel = (rows: number, cols: number, pK: number, pN: number, pMu: number, pOmu: number, ld: number, pOut: number) => void;
+type ResidualRowsKernel = (rows: number, cols: number, pK: number, pN: number, pMu: number, ld: number, pc: number, pMean: number, pSd: number) => void;
 type MeanRowsKernel = (rows: number, cols: number, pY: number, ldy: number, pB: number, pMu: number, pOmu: number, ldm: number) => void;
 type LogChooseKernel = (rows: number, cols: number, pIdx: number, pK: number, pN: number, ldk: number, c: number, pOut: number) => void;
 type PValueRowsKernel = (
@@ -51,6 +53,9 @@ export interface FraserExports {
   fraserRhoObjective: RhoKernel; fraserRhoObjectiveScalar: RhoKernel;
   /** μ and 1 − μ of junction-major rows as the ρ kernels compute them (their cache). */
   fraserMeanRows: MeanRowsKernel; fraserMeanRowsScalar: MeanRowsKernel;
+  /** Moment ρ starts and logit-residual mean/sd of junction-major rows (assembly/fraserrows.ts). */
+  fraserMomentRows: MomentRowsKernel; fraserMomentRowsScalar: MomentRowsKernel;
+  fraserResidualRows: ResidualRowsKernel; fraserResidualRowsScalar: ResidualRowsKernel;
   /** Σ_i lnC(n+2c, k+c) per junction. */
   betabinomLogChooseRows: LogChooseKernel; betabinomLogChooseRowsScalar: LogChooseKernel;
   /** Two-sided beta-binomial p-values of junction-major rows, μ = sigmoid(Y + b) (assembly/bbstats.ts). */
@@ -226,6 +231,8 @@ export class FraserObjective {
   private hVersion = -1;
   private dVersion = 0;
   private readonly meanRows: MeanRowsKernel;
+  private readonly momentRows: MomentRowsKernel;
+  private readonly residualRows: ResidualRowsKernel;
   private readonly cacheMean: boolean;
   private muCache: { mu: WasmArray<'f64'>; omu: WasmArray<'f64'>; e: number; d: number } | undefined;
   private disposed = false;
@@ -264,6 +271,8 @@ export class FraserObjective {
     this.cells = e[`fraserCells${s}` as 'fraserCells'];
     this.rhoKernel = e[`fraserRhoObjective${s}` as 'fraserRhoObjective'];
     this.meanRows = e[`fraserMeanRows${s}` as 'fraserMeanRows'];
+    this.momentRows = e[`fraserMomentRows${s}` as 'fraserMomentRows'];
+    this.residualRows = e[`fraserResidualRows${s}` as 'fraserResidualRows'];
     this.cacheMean = options.cacheMean === true;
     this.logChoose = e[`betabinomLogChooseRows${s}` as 'betabinomLogChooseRows'];
     this.pValueRows = e[`fraserPValueRows${s}` as 'fraserPValueRows'];
@@ -724,21 +733,13 @@ export class FraserObjective {
    */
   momentRho(): Float64Array {
     this.check();
-    const N = this.samples, J = this.junctions;
+    const N = this.samples, J = this.junctions, B = this.blockRows;
     const m = this.meanCache();
-    const f64 = this.core.f64, u32 = this.core.u32;
-    const oM = m.mu.ptr >>> 3, oO = m.omu.ptr >>> 3, oK = this.kT.ptr >>> 2, oN = this.nT.ptr >>> 2;
     const out = new Float64Array(J);
-    for (let j = 0; j < J; j++) {
-      let num = 0, den = 0;
-      for (let i = j * N, e = i + N; i < e; i++) {
-        const nn = u32[oN + i], mu = f64[oM + i];
-        const v = mu * f64[oO + i];
-        const r = u32[oK + i] - nn * mu;
-        num += r * r - nn * v;
-        den += nn * (nn - 1) * v;
-      }
-      out[j] = den > 0 ? Math.min(Math.max(num / den, 1e-6), 0.9) : 0.01;
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      this.momentRows(nb, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, m.mu.ptr + j0 * N * 8, m.omu.ptr + j0 * N * 8, N, this.rowLoss.ptr);
+      out.set(this.core.f64.subarray(this.rowLoss.ptr >>> 3, (this.rowLoss.ptr >>> 3) + nb), j0);
     }
     return out;
   }
@@ -752,28 +753,13 @@ export class FraserObjective {
     this.check();
     const N = this.samples, J = this.junctions, B = this.blockRows;
     const m = this.meanCache();
-    const logArray = (this.core.exports as unknown as CoreExports).logArray;
     const mean = new Float64Array(J), sd = new Float64Array(J);
     for (let j0 = 0; j0 < J; j0 += B) {
       const nb = Math.min(B, J - j0);
-      const f64 = this.core.f64, u32 = this.core.u32;
-      const oM = (m.mu.ptr >>> 3) + j0 * N, oK = (this.kT.ptr >>> 2) + j0 * N, oN = (this.nT.ptr >>> 2) + j0 * N, oR = this.blk.ptr >>> 3;
-      for (let c = 0; c < nb * N; c++) {
-        const mu = Math.min(Math.max(f64[oM + c], 1e-15), 1 - 1e-15);
-        const kk = u32[oK + c];
-        f64[oR + c] = ((kk + pc) * (1 - mu)) / ((u32[oN + c] - kk + pc) * mu);
-      }
-      logArray(this.blk.ptr, this.blk.ptr, nb * N);
-      const g = this.core.f64;
-      for (let r = 0; r < nb; r++) {
-        let s1 = 0;
-        for (let i = oR + r * N, e = i + N; i < e; i++) s1 += g[i];
-        const mu = s1 / N;
-        let s2 = 0;
-        for (let i = oR + r * N, e = i + N; i < e; i++) s2 += (g[i] - mu) ** 2;
-        mean[j0 + r] = mu;
-        sd[j0 + r] = N > 1 ? Math.sqrt(s2 / (N - 1)) : 0;
-      }
+      this.residualRows(nb, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, m.mu.ptr + j0 * N * 8, N, pc, this.rowLoss.ptr, this.rowGrad.ptr);
+      const f64 = this.core.f64;
+      mean.set(f64.subarray(this.rowLoss.ptr >>> 3, (this.rowLoss.ptr >>> 3) + nb), j0);
+      sd.set(f64.subarray(this.rowGrad.ptr >>> 3, (this.rowGrad.ptr >>> 3) + nb), j0);
     }
     return { mean, sd };
   }
