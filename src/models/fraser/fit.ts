@@ -602,6 +602,7 @@ function scoreBlocks(
 function adjustPerSample(p: FraserParameters, pValues: Float64Array, M: number): Float64Array {
   const J = p.junctions, Jk = p.kept.length;
   const groups = p.groups ? keepColumns(p.groups, 1, J, p.kept) : undefined;
+  if (Jk === J) return adjust.perSample(pValues, M, J, { method: p.fdrMethod, groups }); // nothing dropped: no copies
   const out = new Float64Array(M * J).fill(NaN);
   // Rows in chunks of ≤ 32 samples (about 32·J' values at a time): the group index is built once
   // per chunk, and the memory stays far below a copy of all kept columns.
@@ -709,8 +710,8 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
 
 const sum = (a: Float64Array) => a.reduce((s, v) => s + v, 0);
 
-/** Pass 1 over junction blocks: column means of x, Σ_i x_c² per junction, and the Gram matrix x_c x_cᵀ (N×N). */
-function logitGram(k: Counts, n: Counts, N: number, J: number, kept: Uint32Array, pc: number, blockCells: number, core?: Core, signal?: AbortSignal) {
+/** Pass 1 over junction blocks: column means of x, Σ_i x_c² per junction (with `wantSumSq`; else zeros), and the Gram matrix x_c x_cᵀ (N×N). */
+function logitGram(k: Counts, n: Counts, N: number, J: number, kept: Uint32Array, pc: number, blockCells: number, core?: Core, signal?: AbortSignal, wantSumSq = true) {
   const Jk = kept.length;
   const means = new Float64Array(Jk);
   const sumSq = new Float64Array(Jk);
@@ -721,7 +722,7 @@ function logitGram(k: Counts, n: Counts, N: number, J: number, kept: Uint32Array
     const { x, means: m } = logitTransform(k, n, N, J, cols, pc, core);
     centreColumns(x, m, N);
     means.set(m, off);
-    for (let i = 0; i < N; i++) for (let jj = 0; jj < nb; jj++) sumSq[off + jj] += x[i * nb + jj] ** 2;
+    if (wantSumSq) for (let i = 0; i < N; i++) for (let jj = 0; jj < nb; jj++) sumSq[off + jj] += x[i * nb + jj] ** 2;
     gramUpdate(x, N, nb, gram.data, off === 0, core);
   }
   return { means, sumSq, gram };
@@ -874,7 +875,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
     if (qOpt >= Math.min(N, Jk)) throw new ArgumentValueError(`q must be below min(N, J) = ${Math.min(N, Jk)}, got ${qOpt}`, 'q');
   }
   progress({ stage: 'pca', message: `PCA of ${N}×${Jk} logit ratios` });
-  const pass1 = logitGram(k, n, N, J, kept, pc, blockCells, core, signal);
+  const pass1 = logitGram(k, n, N, J, kept, pc, blockCells, core, signal, implementation === 'ae'); // Σ x_c² ranks ae's training junctions
   const pca = pcaFromGram(pass1.gram.data, N, Jk, qOpt, core);
   const q = pca.q;
   const selection = gridSelection ?? pca.selection;
