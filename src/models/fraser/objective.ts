@@ -225,7 +225,7 @@ export class FraserObjective {
   private readonly bTrial: WasmArray<'f64'>;
   private readonly tBuf: WasmArray<'f64'>;
   private w: WasmArray<'f64'> | undefined;
-  private fisherWork: { S: WasmArray<'f64'>; A: WasmArray<'f64'> } | undefined;
+  private fisherWork: { Ht: WasmArray<'f64'>; K: WasmArray<'f64'>; Xd: WasmArray<'f64'>; W: WasmArray<'f64'>; A: WasmArray<'f64'>; h: number } | undefined;
   private lnC: Float64Array | undefined;
   private eVersion = 0;
   private hVersion = -1;
@@ -592,43 +592,80 @@ export class FraserObjective {
    * of the mean (its variance function is nμ(1−μ)(1 + (n−1)ρ)). Positive semi-definite by
    * construction, unlike the exact Hessian, whose ψ-difference term can make it indefinite.
    * Writes the matrix of the r-th listed junction (dim×dim, dim = q+1, row-major, full) at
-   * A[r·dim²], so A needs nActive·dim² entries. One gemm per junction on √(w·I)-scaled rows; n = 0
-   * cells contribute nothing.
+   * A[r·dim²], so A needs nActive·dim² entries. n = 0 cells contribute nothing.
+   * By two gemms per chunk of junctions: their y rows = [b_j, d_j]·h̃ᵀ, then the weights w·I times
+   * K (N × dim(dim+1)/2), K_i = the upper triangle of h̃_i h̃_iᵀ, which depends on H alone.
    */
   decoderFisher(X: Float64Array, A: Float64Array, active: Uint32Array, nActive: number): void {
     this.check();
     this.ensureH();
-    const N = this.samples, q = this.latentDim, dim = q + 1, d2 = dim * dim;
+    const N = this.samples, q = this.latentDim, dim = q + 1, d2 = dim * dim, ns = (dim * (dim + 1)) / 2;
     requireLength(X, this.junctions * dim, 'X', 'J×(q+1)');
     if (!(A instanceof Float64Array) || A.length < nActive * d2) throw new ShapeError(`A needs at least nActive·(q+1)² = ${nActive * d2} entries`, 'A');
-    if (!this.fisherWork) this.fisherWork = { S: this.ws.f64(N * dim, 'scaled design'), A: this.ws.f64(d2, 'Fisher block') };
-    const { S, A: Aw } = this.fisherWork;
-    const f64 = this.core.f64, u32 = this.core.u32;
-    const oH = this.H.ptr >>> 3, oS = S.ptr >>> 3, oA = Aw.ptr >>> 3, oN = this.nT.ptr >>> 2, oa = this.a.ptr >>> 3;
-    const oW = this.w ? this.w.ptr >>> 3 : -1;
-    const scale = 1 / N;
-    for (let r = 0; r < nActive; r++) {
-      const p = active[r];
-      const x0 = p * dim;
-      const aj = Math.min(Math.max(f64[oa + p], 9.357622968840175e-14), 1.0686474581524463e13);
-      const rho = 1 / (1 + aj);
+    const C = this.blockRows;
+    if (!this.fisherWork) {
+      this.fisherWork = {
+        Ht: this.ws.f64(N * dim, 'design [1, H]'), K: this.ws.f64(N * ns, 'design products'),
+        Xd: this.ws.f64(C * dim, 'decoder rows'), W: this.ws.f64(C * N, 'Fisher weights'), A: this.ws.f64(C * ns, 'Fisher blocks'), h: -1,
+      };
+    }
+    const fw = this.fisherWork;
+    let f64 = this.core.f64;
+    if (fw.h !== this.hVersion) {
+      // h̃_i = [1, H_i] and K_i = (h̃_a h̃_b)_{a≤b}, row i of each; rebuilt when H changes.
+      const oH = this.H.ptr >>> 3, oT = fw.Ht.ptr >>> 3, oK = fw.K.ptr >>> 3;
       for (let i = 0; i < N; i++) {
-        const n = u32[oN + p * N + i];
-        let y = X[x0];
-        for (let l = 0; l < q; l++) y += f64[oH + i * q + l] * X[x0 + 1 + l];
-        y = Math.min(Math.max(y, -300), 300);
-        const e = Math.exp(-Math.abs(y));
-        const v = e / ((1 + e) * (1 + e)); // μ(1−μ), accurate in both tails
-        let wgt = n > 0 ? (scale * n * v) / (1 + (n - 1) * rho) : 0;
-        if (oW >= 0) wgt *= f64[oW + p * N + i];
-        const sw = Math.sqrt(wgt);
-        const o = oS + i * dim;
-        f64[o] = sw;
-        for (let l = 0; l < q; l++) f64[o + 1 + l] = sw * f64[oH + i * q + l];
+        const t = oT + i * dim;
+        f64[t] = 1;
+        for (let l = 0; l < q; l++) f64[t + 1 + l] = f64[oH + i * q + l];
+        let c = oK + i * ns;
+        for (let a = 0; a < dim; a++) for (let b = a; b < dim; b++) f64[c++] = f64[t + a] * f64[t + b];
       }
-      // Aw = Sᵀ S (dim×dim)
-      this.gemm(1, 0, dim, dim, N, 1, S.ptr, dim, S.ptr, dim, 0, Aw.ptr, dim, this.gemmWork);
-      for (let c = 0; c < d2; c++) A[r * d2 + c] = f64[oA + c];
+      fw.h = this.hVersion;
+    }
+    const u32 = this.core.u32;
+    const oN = this.nT.ptr >>> 2, oa = this.a.ptr >>> 3;
+    const oW0 = this.w ? this.w.ptr >>> 3 : -1;
+    const scale = 1 / N;
+    for (let r0 = 0; r0 < nActive; r0 += C) {
+      const nc = Math.min(C, nActive - r0);
+      f64 = this.core.f64;
+      const oX = fw.Xd.ptr >>> 3;
+      for (let r = 0; r < nc; r++) for (let l = 0; l < dim; l++) f64[oX + r * dim + l] = X[active[r0 + r] * dim + l];
+      // y rows (nc×N) = Xd h̃ᵀ, then in place the weights scale·n·μ(1−μ)/(1 + (n−1)ρ)·w.
+      this.gemm(0, 1, nc, N, dim, 1, fw.Xd.ptr, dim, fw.Ht.ptr, dim, 0, fw.W.ptr, N, this.gemmWork);
+      f64 = this.core.f64;
+      const oY = fw.W.ptr >>> 3;
+      for (let r = 0; r < nc; r++) {
+        const p = active[r0 + r];
+        const aj = Math.min(Math.max(f64[oa + p], 9.357622968840175e-14), 1.0686474581524463e13);
+        const rho = 1 / (1 + aj);
+        const oy = oY + r * N, on = oN + p * N, ow = oW0 + p * N;
+        for (let i = 0; i < N; i++) {
+          const n = u32[on + i];
+          const y = Math.min(Math.max(f64[oy + i], -300), 300);
+          const e = Math.exp(-Math.abs(y));
+          const v = e / ((1 + e) * (1 + e)); // μ(1−μ), accurate in both tails
+          let wgt = n > 0 ? (scale * n * v) / (1 + (n - 1) * rho) : 0;
+          if (oW0 >= 0) wgt *= f64[ow + i];
+          f64[oy + i] = wgt;
+        }
+      }
+      // The upper triangles of A (nc × ns) = weights (nc×N) K (N×ns); unpacked to full matrices.
+      this.gemm(0, 0, nc, ns, N, 1, fw.W.ptr, N, fw.K.ptr, ns, 0, fw.A.ptr, ns, this.gemmWork);
+      f64 = this.core.f64;
+      const oA = fw.A.ptr >>> 3;
+      for (let r = 0; r < nc; r++) {
+        const a0 = (r0 + r) * d2;
+        let c = oA + r * ns;
+        for (let a = 0; a < dim; a++) {
+          for (let b = a; b < dim; b++) {
+            const v = f64[c++];
+            A[a0 + a * dim + b] = v;
+            A[a0 + b * dim + a] = v;
+          }
+        }
+      }
     }
   }
 
