@@ -785,16 +785,41 @@ function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
       f64x2.mul(f64x2.mul(splat(PREDICT_Z2), n), f64x2.mul(f64x2.mul(aa, bb), f64x2.add(ab, n))),
     ),
   );
-  const cap = select(splat(Infinity), f64x2.add(f64x2.pmin(nkk, kk), one), other);
-  const sr = lowerTailRelV(select(nkk, kk, other), n, select(bb, aa, other), select(aa, bb, other), f, cap);
-  let redo = v128.load(TAIL_REDO);
-  const tail = f64x2.mul(f, sr);
-  const comp = f64x2.pmax(f64x2.add(f64x2.sub(one, tail), f), f);
-  const direct = select(comp, tail, other);
-  const oth = select(tail, comp, other);
-  redo = v128.or(redo, v128.and(other, f64x2.lt(direct, splat(SWITCH_MASS))));
+  const capK = f64x2.add(f64x2.pmin(nkk, kk), one);
+  const sr = lowerTailRelV(select(nkk, kk, other), n, select(bb, aa, other), select(aa, bb, other), f, select(splat(Infinity), capK, other));
+  const heavyAtCap = v128.load(TAIL_REDO);
+  let tail = f64x2.mul(f, sr);
+  let comp = f64x2.pmax(f64x2.add(f64x2.sub(one, tail), f), f);
+  let direct = select(comp, tail, other);
+  let oth = select(tail, comp, other);
+  const light = v128.and(other, f64x2.lt(direct, splat(SWITCH_MASS)));
+  let redo = v128.or(heavyAtCap, light);
+  if (anyTrue(redo)) {
+    // Regime: a lane's first side was the wrong one (as in pValueFromLogPmf): a predicted heavy
+    // other side that is light (k's own side is summed now, with its cap), or k's side heavy at its
+    // cap (the other side is summed now). One more f64x2 tail for those lanes (an empty one, j0 = 0,
+    // for the others); a lane heavy at its cap again is redone by pValueOneS.
+    const j1 = select(select(kk, nkk, light), splat(0.0), redo);
+    const sr1 = lowerTailRelV(j1, n, select(aa, bb, light), select(bb, aa, light), f, select(capK, splat(Infinity), light));
+    tail = f64x2.mul(f, sr1);
+    comp = f64x2.pmax(f64x2.add(f64x2.sub(one, tail), f), f);
+    direct = select(select(tail, comp, light), direct, redo);
+    oth = select(select(comp, tail, light), oth, redo);
+    redo = v128.load(TAIL_REDO);
+  }
   let p = f64x2.pmin(one, f64x2.mul(splat(2.0), f64x2.pmin(direct, oth)));
-  if (anyTrue(redo)) p = select(pValuePairS(k, n, mu, rho), p, redo);
+  if (anyTrue(redo)) p = redoLanes(p, redo, k, n, mu, rho);
+  return p;
+}
+
+/** p with the lanes set in `redo` replaced by pValueOneS (the others are not recomputed). */
+function redoLanes(p: v128, redo: v128, k: v128, n: v128, mu: v128, rho: v128): v128 {
+  if (i64x2.extract_lane(redo, 0) != 0) {
+    p = f64x2.replace_lane(p, 0, pValueOneS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0)));
+  }
+  if (i64x2.extract_lane(redo, 1) != 0) {
+    p = f64x2.replace_lane(p, 1, pValueOneS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1)));
+  }
   return p;
 }
 
