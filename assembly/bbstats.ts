@@ -330,34 +330,45 @@ function logPmfFastS(k: f64, n: f64, a: f64, b: f64): f64 {
 }
 
 /**
- * ln f for a pair whose lanes all have 1 ≤ n < S_TABLE_N, 0 ≤ k ≤ n, 0 < α, β ≤ 1e15 (the form
- * above). The shift is applied to both lanes where either needs it (it is exact for any α, β).
+ * ln f (or f itself, with `linear`) for a pair whose lanes all have 1 ≤ n < S_TABLE_N, 0 ≤ k ≤ n,
+ * 0 < α, β ≤ 1e15 (the form above). As in logPmfFastS, the shift is applied lane by lane (a lane
+ * that does not need a factor of rs gets 1 for it), which keeps every product below bounds that
+ * let rs share one division with the reciprocals for S.
+ * With `linear`, f = G·e^E is returned for ln f = ln G + E (G = rs·√(gNum/gDen), E the Stirling
+ * and deviance terms): one exp instead of a log and an exp (the p-value path needs f, not ln f).
  */
-function logPmfFastV(k: v128, n: v128, a: v128, b: v128): v128 {
+function logPmfFastV(k: v128, n: v128, a: v128, b: v128, linear: bool): v128 {
   const one = splat(1.0);
   const e8 = splat(SHIFT);
   const nk = f64x2.sub(n, k);
-  // The shift as in logPmfFastS (same bounds; the 16-factor products here are < 1e241).
-  let rs = one;
-  const sa = anyTrue(f64x2.lt(a, e8));
-  const sb = anyTrue(f64x2.lt(b, e8));
-  if (sa || sb) {
+  // rs = rsN/rsD, the ratio of shifted rising factorials of logPmfFastS, per lane. Bounds (α, β ≥
+  // 1e-30, α+β ≤ 1e15, n < 1024): a lane with one shift has rsN < 3e129, rsD < 2e144 (one
+  // 8-factor product of T or α+β < 1e120 times one of α or α+k < 2e24); a lane with both has
+  // α+β < 16 and T < 1040, rsN < 2e67, rsD < 2e71; every lane rsN > 1e-41, rsD > 1e-72.
+  let rsN = one;
+  let rsD = one;
+  const sa = f64x2.lt(a, e8);
+  const sb = f64x2.lt(b, e8);
+  const s1s = v128.or(sa, sb);
+  if (anyTrue(s1s)) {
     const ab0 = f64x2.add(a, b);
     const t0 = f64x2.add(ab0, n);
-    let num = rising8V(t0);
-    let den = rising8V(ab0);
-    if (sa && sb) {
-      num = f64x2.mul(num, rising8V(f64x2.add(t0, e8)));
-      den = f64x2.mul(den, rising8V(f64x2.add(ab0, e8)));
+    rsN = select(rising8V(t0), one, s1s);
+    rsD = select(rising8V(ab0), one, s1s);
+    const s2s = v128.and(sa, sb);
+    if (anyTrue(s2s)) {
+      rsN = f64x2.mul(rsN, select(rising8V(f64x2.add(t0, e8)), one, s2s));
+      rsD = f64x2.mul(rsD, select(rising8V(f64x2.add(ab0, e8)), one, s2s));
     }
-    rs = f64x2.div(num, den);
-    if (sa) {
-      rs = f64x2.mul(rs, f64x2.div(rising8V(a), rising8V(f64x2.add(a, k))));
-      a = f64x2.add(a, e8);
+    if (anyTrue(sa)) {
+      rsN = f64x2.mul(rsN, select(rising8V(a), one, sa));
+      rsD = f64x2.mul(rsD, select(rising8V(f64x2.add(a, k)), one, sa));
+      a = select(f64x2.add(a, e8), a, sa);
     }
-    if (sb) {
-      rs = f64x2.mul(rs, f64x2.div(rising8V(b), rising8V(f64x2.add(b, nk))));
-      b = f64x2.add(b, e8);
+    if (anyTrue(sb)) {
+      rsN = f64x2.mul(rsN, select(rising8V(b), one, sb));
+      rsD = f64x2.mul(rsD, select(rising8V(f64x2.add(b, nk)), one, sb));
+      b = select(f64x2.add(b, e8), b, sb);
     }
   }
   const ab = f64x2.add(a, b);
@@ -366,12 +377,18 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128): v128 {
   const bk = f64x2.add(b, nk);
   const p2 = f64x2.mul(ak, bk);
   const q1 = f64x2.mul(a, b);
-  // The six reciprocals for S by two divisions (1/(xyz), then each from the other two).
-  const r1 = f64x2.div(one, f64x2.mul(T, p2));
+  // The six reciprocals for S and 1/rsD by one division: X = T·αₖβₖ, Y = αβ(α+β) are in [512, 1e45]
+  // (α, β ≥ 8 after the shift), so X·Y·rsD is in [1e-66, 1e235]; 1/X, 1/Y, 1/rsD from the others.
+  const x = f64x2.mul(T, p2);
+  const y = f64x2.mul(q1, ab);
+  const xy = f64x2.mul(x, y);
+  const rr = f64x2.div(one, f64x2.mul(xy, rsD));
+  const r1 = f64x2.mul(rr, f64x2.mul(y, rsD));
   const iT = f64x2.mul(r1, p2);
   const tr = f64x2.mul(r1, T);
-  const r2 = f64x2.div(one, f64x2.mul(q1, ab));
+  const r2 = f64x2.mul(rr, f64x2.mul(x, rsD));
   const abr = f64x2.mul(r2, ab);
+  const rs = f64x2.mul(rsN, f64x2.mul(rr, xy));
   let st = f64x2.sub(f64x2.add(stirlingV(f64x2.mul(tr, bk)), stirlingV(f64x2.mul(tr, ak))), stirlingV(iT));
   st = f64x2.add(st, f64x2.sub(stirlingV(f64x2.mul(r2, q1)), f64x2.add(stirlingV(f64x2.mul(abr, b)), stirlingV(f64x2.mul(abr, a)))));
   // Binomial factor, dropped at k = 0 and k = n (S(0) = 0 in the table, so only g needs the mask).
@@ -379,7 +396,7 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128): v128 {
   st = f64x2.add(st, f64x2.sub(sTableV(n), f64x2.add(sTableV(k), sTableV(nk))));
   const gNum = f64x2.mul(f64x2.mul(q1, T), select(n, one, inner));
   const gDen = f64x2.mul(f64x2.mul(ab, p2), select(f64x2.mul(splat(TWO_PI), f64x2.mul(k, nk)), one, inner));
-  const lg = logV(f64x2.mul(rs, f64x2.sqrt(f64x2.div(gNum, gDen))));
+  const g = f64x2.mul(rs, f64x2.sqrt(f64x2.div(gNum, gDen)));
   const c = f64x2.mul(f64x2.sub(f64x2.mul(k, ab), f64x2.mul(n, a)), iT);
   const nc = f64x2.neg(c);
   const m1 = f64x2.mul(f64x2.mul(n, ak), iT);
@@ -400,7 +417,8 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128): v128 {
   dev = f64x2.add(dev, bd0V(nk, nc, m2, f64x2.mul(r12, s1)));
   dev = f64x2.add(dev, bd0V(a, nc, m3, f64x2.mul(r34, s4)));
   dev = f64x2.add(dev, bd0V(b, c, m4, f64x2.mul(r34, s3)));
-  return f64x2.sub(f64x2.add(lg, st), dev);
+  const e = f64x2.sub(st, dev);
+  return linear ? f64x2.mul(g, expV(e)) : f64x2.add(logV(g), e);
 }
 
 /** True when (k, n, μ, ρ) are in the domain: 0 ≤ k ≤ n, μ and ρ not NaN. */
@@ -490,7 +508,7 @@ function logPmfPairV(k: v128, n: v128, mu: v128, rho: v128): v128 {
   const m = f64x2.pmin(f64x2.pmax(mu, splat(EDGE)), splat(1.0 - EDGE));
   const r = f64x2.pmin(f64x2.pmax(rho, splat(EDGE)), splat(1.0 - EDGE));
   const s = f64x2.div(f64x2.sub(one, r), r);
-  return logPmfFastV(k, n, f64x2.mul(m, s), f64x2.mul(f64x2.sub(one, m), s));
+  return logPmfFastV(k, n, f64x2.mul(m, s), f64x2.mul(f64x2.sub(one, m), s), false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -500,6 +518,9 @@ function logPmfPairV(k: v128, n: v128, mu: v128, rho: v128): v128 {
 // BIG/1e4, so no rescaling happens and the tail is combined with f(k) by one product f·s instead of
 // exp(ln f + ln s) (saves an exp and a log per cell). Below it (tiny p) the log form is used.
 const LIN_LOG_F: f64 = -450.0;
+// The same bound on f(k) itself (just above e^−450 = 3.694e-196), for the f64x2 path, which forms f
+// without its log.
+const MIN_LIN_F: f64 = 3.7e-196;
 
 // Set by lowerTailRel: the natural log of the factor its result was scaled down by (0 unless the
 // sum passed BIG).
@@ -675,8 +696,9 @@ export function betaBinomPValueS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  * before its p is written). n = 0 gives p = 1. μ, ρ clamped to [1e-15, 1−1e-15]. NaN in, k < 0 or
  * k > n gives NaN. p may underflow to 0 below ~1e-308.
  * One pass over pairs of cells: where both cells are in the closed form's domain (1 ≤ n < 1024) and
- * f(k) ≥ e^−450, ln f (logPmfFastV) and the tail (lowerTailRelV: the ratio recurrence for both
- * cells at once, eight steps per division) in f64x2, f(k)·Σ formed by one product; other cells one
+ * f(k) ≥ e^−450, f(k) (logPmfFastV, as G·e^E without a log) and the tail (lowerTailRelV: the ratio
+ * recurrence for both cells at once, eight steps per division) in f64x2, f(k)·Σ formed by one
+ * product; other cells one
  * by one (pValueOneS: the accurate ln f for n ≥ 1024, log-space tails with rescaling for tiny f(k)).
  * Relative error of p ≈ the absolute error of ln f plus steps·ε, or ε/p where p follows by
  * complement from a tail > 0.5.
@@ -721,7 +743,7 @@ function pValueOneS(k: f64, n: f64, mu: f64, rho: f64): f64 {
 
 /**
  * p for the pair of cells at byte offset o. Where both lanes are in the closed form's domain
- * (logPmfPairV's rule) and f(k) ≥ e^−450 (LIN_LOG_F), ln f and the tail are computed in f64x2
+ * (logPmfPairV's rule) and f(k) ≥ e^−450 (LIN_LOG_F), f(k) and the tail are computed in f64x2
  * (logPmfFastV, then the tail by lowerTailRelV on the side chosen as in pValueFromLogPmf); a lane
  * whose choice of side is overturned (a predicted heavy side that is not, or a direct side heavy
  * at its cap) is redone by pValueOneS, and so are both lanes of any other pair. The inputs are read
@@ -745,9 +767,9 @@ function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
   const sc = f64x2.div(f64x2.sub(one, r), r);
   const a = f64x2.mul(m, sc);
   const b = f64x2.mul(f64x2.sub(one, m), sc);
-  const lf = logPmfFastV(k, n, a, b);
+  const f = logPmfFastV(k, n, a, b, true);
   // Regime: f(k) < e^−450 (tiny p) needs the rescaled, log-space sums of the scalar path.
-  if (!allTrue(f64x2.ge(lf, splat(LIN_LOG_F)))) return pValuePairS(k, n, mu, rho);
+  if (!allTrue(f64x2.ge(f, splat(MIN_LIN_F)))) return pValuePairS(k, n, mu, rho);
   const ab = f64x2.add(a, b);
   const lower = f64x2.le(f64x2.mul(k, ab), f64x2.mul(n, a));
   const kk = select(k, f64x2.sub(n, k), lower);
@@ -763,17 +785,41 @@ function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
       f64x2.mul(f64x2.mul(splat(PREDICT_Z2), n), f64x2.mul(f64x2.mul(aa, bb), f64x2.add(ab, n))),
     ),
   );
-  const cap = select(splat(Infinity), f64x2.add(f64x2.pmin(nkk, kk), one), other);
-  const f = expV(lf);
-  const sr = lowerTailRelV(select(nkk, kk, other), n, select(bb, aa, other), select(aa, bb, other), f, cap);
-  let redo = v128.load(TAIL_REDO);
-  const tail = f64x2.mul(f, sr);
-  const comp = f64x2.pmax(f64x2.add(f64x2.sub(one, tail), f), f);
-  const direct = select(comp, tail, other);
-  const oth = select(tail, comp, other);
-  redo = v128.or(redo, v128.and(other, f64x2.lt(direct, splat(SWITCH_MASS))));
+  const capK = f64x2.add(f64x2.pmin(nkk, kk), one);
+  const sr = lowerTailRelV(select(nkk, kk, other), n, select(bb, aa, other), select(aa, bb, other), f, select(splat(Infinity), capK, other));
+  const heavyAtCap = v128.load(TAIL_REDO);
+  let tail = f64x2.mul(f, sr);
+  let comp = f64x2.pmax(f64x2.add(f64x2.sub(one, tail), f), f);
+  let direct = select(comp, tail, other);
+  let oth = select(tail, comp, other);
+  const light = v128.and(other, f64x2.lt(direct, splat(SWITCH_MASS)));
+  let redo = v128.or(heavyAtCap, light);
+  if (anyTrue(redo)) {
+    // Regime: a lane's first side was the wrong one (as in pValueFromLogPmf): a predicted heavy
+    // other side that is light (k's own side is summed now, with its cap), or k's side heavy at its
+    // cap (the other side is summed now). One more f64x2 tail for those lanes (an empty one, j0 = 0,
+    // for the others); a lane heavy at its cap again is redone by pValueOneS.
+    const j1 = select(select(kk, nkk, light), splat(0.0), redo);
+    const sr1 = lowerTailRelV(j1, n, select(aa, bb, light), select(bb, aa, light), f, select(capK, splat(Infinity), light));
+    tail = f64x2.mul(f, sr1);
+    comp = f64x2.pmax(f64x2.add(f64x2.sub(one, tail), f), f);
+    direct = select(select(tail, comp, light), direct, redo);
+    oth = select(select(comp, tail, light), oth, redo);
+    redo = v128.load(TAIL_REDO);
+  }
   let p = f64x2.pmin(one, f64x2.mul(splat(2.0), f64x2.pmin(direct, oth)));
-  if (anyTrue(redo)) p = select(pValuePairS(k, n, mu, rho), p, redo);
+  if (anyTrue(redo)) p = redoLanes(p, redo, k, n, mu, rho);
+  return p;
+}
+
+/** p with the lanes set in `redo` replaced by pValueOneS (the others are not recomputed). */
+function redoLanes(p: v128, redo: v128, k: v128, n: v128, mu: v128, rho: v128): v128 {
+  if (i64x2.extract_lane(redo, 0) != 0) {
+    p = f64x2.replace_lane(p, 0, pValueOneS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0)));
+  }
+  if (i64x2.extract_lane(redo, 1) != 0) {
+    p = f64x2.replace_lane(p, 1, pValueOneS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1)));
+  }
   return p;
 }
 
