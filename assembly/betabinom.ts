@@ -392,9 +392,9 @@ function cellsV(
     let pacc = one;
     let eacc = i64x2.splat(0);
     // The row goes in chunks of CELL_CHUNK columns, each in three loops whose bodies are short
-    // and independent from one pair of cells to the next: α and β of every cell (an exp and a
-    // division); the heads (one division per pair of cells), queueing the sides with a tail;
-    // the queued tails, two at a time (see the section header).
+    // and independent from one pair of cells to the next: α, β and a·μ(1−μ) of every cell (an
+    // exp and a division); the heads (one division per pair of cells), queueing the sides whose
+    // count exceeds K_row (see CELL_K_WIDE); the queued tails, four at a time.
     // The odd last column runs through the same vector code (both lanes hold it; lane 1 is
     // dropped), so a value never depends on the row length.
     for (let c0 = 0; c0 < cols; c0 += CELL_CHUNK) {
