@@ -33,15 +33,15 @@
 // ℓ = −Δlnγ(α,k+c) − Δlnγ(β,m+c) without cancelling two large lnΓ values; for any other c ≥ 0 the
 // kernels use full lnΓ and ψ differences (correct, slower, less accurate when k+c ≪ α).
 //
-// Cost: a cell is one e^x and Δlnγ, Δψ of (α, k+c) and (β, m+c), each pair from one fused call
-// (lgammaDigammaDiffV: the product of Δlnγ is the denominator of Δψ's fraction). In fraserCells
-// a side with k+c ≤ 24 in both lanes of a pair takes the product path without its log and
-// division: the products of both sides share one division for the gradient and, in unweighted
-// rows, one log per row (see cellsV). Pairs with n = 0 in both lanes skip everything.
+// Cost (fraserCells, integer c): a cell is one e^x and one division for μ, the head products of
+// its two sides (counts up to K_row, a product of k factors and its derivative; the products of
+// both sides share one division for the gradient and, in unweighted rows, one log per row), and
+// for a side with a larger count a shifted Stirling tail, queued and evaluated apart, four at a
+// time (see cellsV). Pairs with n = 0 in both lanes skip everything.
 
 import {
-  digammaDiffS, digammaDiffV, digammaS, digammaV, expS, expV, countProducts2V, lastCountProduct, lastDigammaDiffS, lastDigammaDiffV, lgammaDiffS, logV,
-  lgammaDiffV, lgammaDigammaDiffS, lgammaDigammaDiffV, lgammaS, lgammaV, logCoreV, logS, trigammaS, trigammaV,
+  digammaDiffS, digammaDiffV, digammaS, digammaV, expS, expV, lastDigammaDiffS, lgammaDiffS, logV,
+  lgammaDiffV, lgammaDigammaDiffS, lgammaS, lgammaV, logCoreV, logS, trigammaS, trigammaV,
 } from "./special";
 import { digammaStirling, digammaStirlingV, LN2_HI, LN2_LO, lgammaStirling, lgammaStirlingV, trigammaStirling, trigammaStirlingV } from "./coefficients";
 import { allTrue, anyTrue, fmaV, fnmaV, hsum, select, splat } from "./simd";
@@ -54,18 +54,31 @@ const Y_MAX: f64 = 300.0;
 const T_MAX: f64 = 30.0;
 const A_MIN: f64 = 9.357622968840175e-14; // e^−30
 const A_MAX: f64 = 1.0686474581524463e13; // e^30
-// The product path of fraserCells (countProducts2V) takes a side when its k+c is ≤ K_row in both
-// lanes of a pair, with K_row set by the row's a so that nothing overflows: each P ≤ (a+K)^K
-// and the pair needs Pα·Pβ and the cross products Nβ·Pα ≤ K·(a+K)^(2K−1) below ~1e300.
-// - a ≤ 500: K = 48, (548)^96 ≈ 1e263.
-// - a ≤ 1e5: K = 24, (1e5+24)^48 ≈ 1e240.
-// - larger a (ρ < 1e-5): no product path; the fused per-side call (its own products stay within
-//   a ≤ 1e12 for a single side).
+// cellsV (see the section above it): a side whose count k+c is ≤ K_row is its head alone, a
+// product of k+c factors; a larger count takes the tail past a head of CELL_SHIFT factors (x < 10)
+// or none. K_row is set by the row's a so that nothing overflows: a head is P ≤ (x+K)^K, the pair
+// needs Pα·Pβ ≤ ((a+2K)/2)^(2K) (α + β = a) and the cross products Nβ·Pα ≤ Pα·Pβ·(1/β + K)
+// below ~1e300 (for tiny β, Pβ/β = Π_{0<i<k}(β+i) ≤ K!); a tail's shift head is ≤ 20^10.
+// - a ≤ 500: K = 48, 548^96 ≈ 1e263.
+// - a ≤ 1e5: K = 24, (1e5+48)^48/2^48 ≈ 1e225.
+// - larger a (ρ < 1e-5): K = 10, ((1.07e13+20)/2)^20 ≈ 3e254.
 // Products of up to 48 factors round like the 24-factor ones of special.ts, ~K/2 ulp.
-const PAIR_K_WIDE: f64 = 48.0;
-const PAIR_A_WIDE: f64 = 500.0;
-const PAIR_K: f64 = 24.0;
-const PAIR_A: f64 = 1e5;
+const CELL_K_WIDE: f64 = 48.0;
+const CELL_A_WIDE: f64 = 500.0;
+const CELL_K: f64 = 24.0;
+const CELL_A: f64 = 1e5;
+const CELL_SHIFT: f64 = 10.0;
+// Columns per chunk of cellsV, and its α, β and a·μ(1−μ) of a chunk.
+const CELL_CHUNK: i32 = 256;
+const CELL_AB: usize = memory.data(CELL_CHUNK * 24, 16);
+// cellsV's queue of tails, up to two per cell of a chunk and three pads: a1, k1, the G factor and
+// the loss factor (f64 arrays at these byte offsets from CELL_Q), and the column (u32).
+const CELL_Q_CAP: i32 = 2 * CELL_CHUNK + 4;
+const CELL_Q_K1: usize = <usize>CELL_Q_CAP << 3;
+const CELL_Q_GF: usize = <usize>CELL_Q_CAP << 4;
+const CELL_Q_LF: usize = <usize>CELL_Q_CAP * 24;
+const CELL_Q: usize = memory.data(CELL_Q_CAP << 5, 16);
+const CELL_Q_COL: usize = memory.data(CELL_Q_CAP << 2, 16);
 /** The reference's ridge on logit ρ in the ρ fit: 1e-4·t². */
 const RHO_PENALTY: f64 = 1e-4;
 
@@ -224,17 +237,143 @@ function cellsS(
   return full ? v128.load(p) : v128.load64_splat(p);
 }
 
+// Head products of the two sides of a pair of cells, for cellsV: P = Π_{i<h}(x+i) and
+// N = P·Σ_{i<h} 1/(x+i) (so Δlnγ(x,h) = ln P, Δψ(x,h) = N/P) of (x1, h1) and (x2, h2), h integers
+// ≥ 0, as two independent chains over quads of factors: t(t+1)(t+2)(t+3) = u(u+2) with
+// u = t(t+3), whose derivative in t is (2u+2)(2t+3). Quads that every lane needs run without
+// masks, the rest mask lanes past their own h (multiply by 1, add 0); the h mod 4 factors left
+// of each lane follow as a pair (q = t² + t, q′ = 2t+1) and a single factor. Leaves P1, N1, P2,
+// N2 at CELL_HEAD_V.
+const CELL_HEAD_V: usize = memory.data(64, 16);
+
+/** a where mask, else b; mask lanes all ones or all zeros (one blend with relaxed SIMD). */
+@inline function blendV(a: v128, b: v128, mask: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return i64x2.relaxed_laneselect(a, b, mask);
+  } else {
+    return v128.bitselect(a, b, mask);
+  }
+}
+
+@inline function cellHeads2V(x1: v128, h1: v128, x2: v128, h2: v128): void {
+  // pmin/pmax are single instructions (scalar min/max branch on NaN and signed zeros).
+  const mn = f64x2.pmin(h1, h2);
+  const mx = f64x2.pmax(h1, h2);
+  const hmin = f64x2.extract_lane(f64x2.pmin(mn, v128.shuffle<i64>(mn, mn, 1, 0)), 0);
+  const hmax = f64x2.extract_lane(f64x2.pmax(mx, v128.shuffle<i64>(mx, mx, 1, 0)), 0);
+  const one = splat(1.0);
+  const two = splat(2.0);
+  const three = splat(3.0);
+  const four = splat(4.0);
+  let p1 = one, n1 = splat(0.0), t1 = x1;
+  let p2 = one, n2 = splat(0.0), t2 = x2;
+  // i is the number of factors after the step.
+  let i: f64 = 4;
+  for (; i <= hmin; i += 4) {
+    const u1 = f64x2.mul(t1, f64x2.add(t1, three));
+    const u2 = f64x2.mul(t2, f64x2.add(t2, three));
+    const v1 = f64x2.add(u1, two);
+    const v2 = f64x2.add(u2, two);
+    const q1 = f64x2.mul(u1, v1);
+    const q2 = f64x2.mul(u2, v2);
+    const d1 = f64x2.mul(f64x2.add(u1, v1), fmaV(t1, two, three));
+    const d2 = f64x2.mul(f64x2.add(u2, v2), fmaV(t2, two, three));
+    n1 = fmaV(n1, q1, f64x2.mul(p1, d1));
+    n2 = fmaV(n2, q2, f64x2.mul(p2, d2));
+    p1 = f64x2.mul(p1, q1);
+    p2 = f64x2.mul(p2, q2);
+    t1 = f64x2.add(t1, four);
+    t2 = f64x2.add(t2, four);
+  }
+  if (i <= hmax) {
+    // Quad (t, …, t+3) is complete when t+3 ≤ x+h−1; the values are whole numbers apart, so
+    // comparing t with x+h−3.5 is safe against rounding.
+    const lim1 = f64x2.sub(f64x2.add(x1, h1), splat(3.5));
+    const lim2 = f64x2.sub(f64x2.add(x2, h2), splat(3.5));
+    for (; i <= hmax; i += 4) {
+      const l1 = f64x2.lt(t1, lim1);
+      const l2 = f64x2.lt(t2, lim2);
+      const u1 = f64x2.mul(t1, f64x2.add(t1, three));
+      const u2 = f64x2.mul(t2, f64x2.add(t2, three));
+      const v1 = f64x2.add(u1, two);
+      const v2 = f64x2.add(u2, two);
+      const q1 = blendV(f64x2.mul(u1, v1), one, l1);
+      const q2 = blendV(f64x2.mul(u2, v2), one, l2);
+      const d1 = v128.and(f64x2.mul(f64x2.add(u1, v1), fmaV(t1, two, three)), l1);
+      const d2 = v128.and(f64x2.mul(f64x2.add(u2, v2), fmaV(t2, two, three)), l2);
+      n1 = fmaV(n1, q1, f64x2.mul(p1, d1));
+      n2 = fmaV(n2, q2, f64x2.mul(p2, d2));
+      p1 = f64x2.mul(p1, q1);
+      p2 = f64x2.mul(p2, q2);
+      t1 = f64x2.add(t1, four);
+      t2 = f64x2.add(t2, four);
+    }
+  }
+  // The h mod 4 factors left: a pair from x + h − (h mod 4) where h mod 4 ≥ 2, then x+h−1 where h is odd.
+  const quarter = splat(0.25);
+  const half = splat(0.5);
+  const r1 = f64x2.sub(h1, f64x2.mul(f64x2.floor(f64x2.mul(h1, quarter)), four));
+  const r2 = f64x2.sub(h2, f64x2.mul(f64x2.floor(f64x2.mul(h2, quarter)), four));
+  const w1 = f64x2.ge(r1, two);
+  const w2 = f64x2.ge(r2, two);
+  const s1 = f64x2.add(x1, f64x2.sub(h1, r1));
+  const s2 = f64x2.add(x2, f64x2.sub(h2, r2));
+  const q1 = blendV(fmaV(s1, s1, s1), one, w1);
+  const q2 = blendV(fmaV(s2, s2, s2), one, w2);
+  n1 = fmaV(n1, q1, v128.and(f64x2.mul(p1, fmaV(s1, two, one)), w1));
+  n2 = fmaV(n2, q2, v128.and(f64x2.mul(p2, fmaV(s2, two, one)), w2));
+  p1 = f64x2.mul(p1, q1);
+  p2 = f64x2.mul(p2, q2);
+  const hh1 = f64x2.mul(h1, half);
+  const hh2 = f64x2.mul(h2, half);
+  const o1 = f64x2.ne(f64x2.floor(hh1), hh1);
+  const o2 = f64x2.ne(f64x2.floor(hh2), hh2);
+  const e1 = blendV(f64x2.add(x1, f64x2.sub(h1, one)), one, o1);
+  const e2 = blendV(f64x2.add(x2, f64x2.sub(h2, one)), one, o2);
+  v128.store(CELL_HEAD_V, f64x2.mul(p1, e1));
+  v128.store(CELL_HEAD_V, fmaV(n1, e1, v128.and(p1, o1)), 16);
+  v128.store(CELL_HEAD_V, f64x2.mul(p2, e2), 32);
+  v128.store(CELL_HEAD_V, fmaV(n2, e2, v128.and(p2, o2)), 48);
+}
+
+// Δψ of the last cellTailV call.
+const CELL_TAIL_V: usize = memory.data(16, 16);
+
+/**
+ * The tail of a side past its head (cellsV): from a1 = x+h over k1 = k−h to n = x+k, by the
+ * shifted Stirling series as in lgammaDigammaDiffS (log1p(k1/a1) keeps its accuracy for k1 ≪ a1).
+ * The same terms as rhoTailV without its ψ′ difference, which the cells do not need (two fewer
+ * series per tail):
+ * returns Δlnγ(a1, k1) and leaves Δψ(a1, k1) at CELL_TAIL_V. ia = 1/a1, inn = 1/n, logN = ln n.
+ * Lanes without a tail pass k1 = 0 and a1 = n = ia = inn = 1, and get exactly 0 for both.
+ */
+@inline function cellTailV(a1: v128, k1: v128, ia: v128, inn: v128, logN: v128): v128 {
+  const one = splat(1.0);
+  const half = splat(0.5);
+  const wa = f64x2.mul(ia, ia);
+  const wn = f64x2.mul(inn, inn);
+  // log1p(k1/a1) with one logarithm: 1/(1+u) = a1/n = a1·inn for the rounding correction.
+  const u = f64x2.mul(k1, ia);
+  const w = f64x2.add(one, u);
+  const l1p = fmaV(f64x2.sub(u, f64x2.sub(w, one)), f64x2.mul(a1, inn), logCoreV(w));
+  const dT = f64x2.sub(f64x2.mul(wn, digammaStirlingV(wn)), f64x2.mul(wa, digammaStirlingV(wa)));
+  v128.store(CELL_TAIL_V, f64x2.sub(fmaV(f64x2.mul(half, k1), f64x2.mul(ia, inn), l1p), dT));
+  const S = f64x2.sub(f64x2.mul(inn, lgammaStirlingV(wn)), f64x2.mul(ia, lgammaStirlingV(wa)));
+  return f64x2.add(fmaV(f64x2.sub(a1, half), l1p, f64x2.mul(k1, f64x2.sub(logN, one))), S);
+}
+
 function cellsV(
   rows: i32, cols: i32, pIdx: usize, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32,
   pA: usize, pB: usize, c: f64, pW: usize, ldw: i32, scale: f64, pG: usize, ldg: i32,
   pRowLoss: usize, pRowGrad: usize,
 ): f64 {
   const intC = floor(c) == c;
-  // pG = 0: the loss alone (no Δψ, no division on the product path, nothing stored per cell).
+  // pG = 0: the loss alone (no Δψ, no division on the head path, nothing stored per cell).
   const wantG = pG != 0;
   const cv = splat(c);
   const zero = splat(0.0);
   const one = splat(1.0);
+  const shift = splat(CELL_SHIFT);
   const sv = splat(scale);
   let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
@@ -242,7 +381,7 @@ function cellsV(
     const a = clampA(load<f64>(pA + (j << 3)));
     const av = splat(a);
     const bv = splat(pB ? load<f64>(pB + (j << 3)) : 0.0);
-    const kRowMax = splat(a <= PAIR_A_WIDE ? PAIR_K_WIDE : a <= PAIR_A ? PAIR_K : -1.0);
+    const kRowMax = splat(a <= CELL_A_WIDE ? CELL_K_WIDE : a <= CELL_A ? CELL_K : CELL_SHIFT);
     const yRow = pY + ((<usize>r * <usize>ldy) << 3);
     const gRow = pG + ((<usize>r * <usize>ldg) << 3);
     const kRow = pK + ((j * <usize>ldk) << 2);
@@ -252,117 +391,161 @@ function cellsV(
     let gsum = zero;
     let pacc = one;
     let eacc = i64x2.splat(0);
+    // The row goes in chunks of CELL_CHUNK columns, each in three loops whose bodies are short
+    // and independent from one pair of cells to the next: α, β and a·μ(1−μ) of every cell (an
+    // exp and a division); the heads (one division per pair of cells), queueing the sides whose
+    // count exceeds K_row (see CELL_K_WIDE); the queued tails, four at a time.
     // The odd last column runs through the same vector code (both lanes hold it; lane 1 is
     // dropped), so a value never depends on the row length.
-    for (let i = 0; i < cols; i += 2) {
-      const full = i + 1 < cols;
-      const o8 = <usize>i << 3;
-      const o4 = <usize>i << 2;
-      const kk = countsV(kRow + o4, full);
-      const nn = countsV(nRow + o4, full);
-      const live = f64x2.ne(nn, zero);
-      // Sparse tables: a pair of n = 0 cells costs two loads and a store.
-      if (!anyTrue(live)) {
-        if (!wantG) continue;
-        if (full) v128.store(gRow + o8, zero);
-        else store<f64>(gRow + o8, 0.0);
-        continue;
+    for (let c0 = 0; c0 < cols; c0 += CELL_CHUNK) {
+      const c1 = min(c0 + CELL_CHUNK, cols);
+      for (let i = c0; i < c1; i += 2) {
+        const full = i + 1 < cols;
+        // Sparse tables: the second loop skips pairs of n = 0 cells, and so does this one.
+        const on = nRow + (<usize>i << 2);
+        if ((full ? load<u64>(on) : <u64>load<u32>(on)) == 0) continue;
+        const s8 = <usize>(i - c0) << 3;
+        // μ and 1 − μ as in muS, omuS.
+        const y = clampYV(f64x2.add(f64sV(yRow + (<usize>i << 3), full), bv));
+        const e = expV(f64x2.neg(f64x2.abs(y)));
+        const inv = f64x2.div(one, f64x2.add(one, e));
+        const em = f64x2.mul(e, inv);
+        const pos = f64x2.ge(y, zero);
+        v128.store(CELL_AB + s8, f64x2.mul(select(inv, em, pos), av));
+        v128.store(CELL_AB + s8, f64x2.mul(select(em, inv, pos), av), CELL_CHUNK << 3);
+        // a·μ(1−μ) = a·e/(1+e)² for G.
+        v128.store(CELL_AB + s8, f64x2.mul(f64x2.mul(em, inv), av), CELL_CHUNK << 4);
       }
-      const mu = muPairV(f64x2.add(f64sV(yRow + o8, full), bv));
-      const omu = v128.load(OMU_V);
-      const alpha = f64x2.mul(mu, av);
-      const beta = f64x2.mul(omu, av);
-      const kc = f64x2.add(kk, cv);
-      const mc = f64x2.add(f64x2.sub(nn, kk), cv);
-      let loss: v128, da: v128, db: v128;
-      if (intC) {
-        // A side whose k+c (m+c) is ≤ K_row in both lanes takes the product path without its
-        // log and division: Δlnγ = ln P and Δψ = N/P (countProducts2V). The other sides return
-        // Δlnγ and Δψ themselves (P = 1); Δlnγ(x, 0) = Δψ(x, 0) = 0 exactly, so a side whose
-        // counts are 0 in both lanes is skipped (unused junctions, ψ = 1 junctions). Then
-        // Δψβ − Δψα = (Nβ·Pα − Nα·Pβ)/(Pα·Pβ): one division per pair of cells.
-        const pk = allTrue(f64x2.le(kc, kRowMax));
-        const pm = allTrue(f64x2.le(mc, kRowMax));
-        let pa = one, na = zero, pb = one, nb = zero, lg = zero;
-        if (pk || pm) {
-          countProducts2V(alpha, pk ? kc : zero, beta, pm ? mc : zero);
-          if (pk) {
-            pa = lastCountProduct(0);
-            na = lastCountProduct(1);
-          }
-          if (pm) {
-            pb = lastCountProduct(2);
-            nb = lastCountProduct(3);
-          }
+      let nq = 0;
+      for (let i = c0; i < c1; i += 2) {
+        const full = i + 1 < cols;
+        const o8 = <usize>i << 3;
+        const o4 = <usize>i << 2;
+        const s8 = <usize>(i - c0) << 3;
+        const kk = countsV(kRow + o4, full);
+        const nn = countsV(nRow + o4, full);
+        const live = f64x2.ne(nn, zero);
+        // Sparse tables: a pair of n = 0 cells costs two loads and a store.
+        if (!anyTrue(live)) {
+          if (!wantG) continue;
+          if (full) v128.store(gRow + o8, zero);
+          else store<f64>(gRow + o8, 0.0);
+          continue;
         }
-        if (!pk && anyTrue(f64x2.ne(kc, zero))) {
-          if (wantG) {
-            lg = lgammaDigammaDiffV(alpha, kc);
-            na = lastDigammaDiffV();
-          } else {
-            lg = lgammaDiffV(alpha, kc);
-          }
-        }
-        if (!pm && anyTrue(f64x2.ne(mc, zero))) {
-          if (wantG) {
-            lg = f64x2.add(lg, lgammaDigammaDiffV(beta, mc));
-            nb = lastDigammaDiffV();
-          } else {
-            lg = f64x2.add(lg, lgammaDiffV(beta, mc));
-          }
-        }
-        da = zero;
-        loss = f64x2.neg(lg);
-        if (pk || pm) {
+        // Cells with n = 0 and the duplicate lane of an odd last column.
+        const counted = full ? live : i64x2.replace_lane(live, 1, 0);
+        const alpha = v128.load(CELL_AB + s8);
+        const beta = v128.load(CELL_AB + s8, CELL_CHUNK << 3);
+        const kc = f64x2.add(kk, cv);
+        const mc = f64x2.add(f64x2.sub(nn, kk), cv);
+        // Scale, weight and a·μ(1−μ): G = gf·(Δψβ − Δψα).
+        let sw = sv;
+        if (wRow) sw = f64x2.mul(sv, f64sV(wRow + o8, full));
+        const gf = f64x2.mul(v128.load(CELL_AB + s8, CELL_CHUNK << 4), sw);
+        let loss: v128, g: v128;
+        if (intC) {
+          // Per lane and side: counts ≤ K_row are the head alone (h = k); larger counts a head of
+          // the shift (h = 10 where x < 10, else 0), queued with the tail past it.
+          const hdA = f64x2.le(kc, kRowMax);
+          const hdB = f64x2.le(mc, kRowMax);
+          const ha = select(kc, v128.and(shift, f64x2.lt(alpha, shift)), hdA);
+          const hb = select(mc, v128.and(shift, f64x2.lt(beta, shift)), hdB);
+          cellHeads2V(alpha, ha, beta, hb);
+          const pa = v128.load(CELL_HEAD_V);
+          const pb = v128.load(CELL_HEAD_V, 32);
           const pab = f64x2.mul(pa, pb);
-          db = wantG ? f64x2.div(f64x2.sub(f64x2.mul(nb, pa), f64x2.mul(na, pb)), pab) : zero;
+          // Δψβ − Δψα of the heads = (Nβ·Pα − Nα·Pβ)/(Pα·Pβ): one division per pair of cells.
+          g = wantG ? f64x2.mul(gf, f64x2.div(fnmaV(v128.load(CELL_HEAD_V, 16), pb, f64x2.mul(v128.load(CELL_HEAD_V, 48), pa)), pab)) : zero;
           if (wRow) {
-            loss = f64x2.sub(loss, logV(pab));
+            loss = f64x2.mul(f64x2.neg(logCoreV(pab)), sw);
           } else {
             // Unweighted rows need only Σ ln(Pα·Pβ): the products are multiplied into pacc,
             // kept in [1, 2) by moving its binary exponent into eacc, and logged once per row.
-            // Cells with n = 0 (and the duplicate lane of an odd last column) multiply by 1.
-            const counted = full ? live : i64x2.replace_lane(live, 1, 0);
+            loss = zero;
             pacc = f64x2.mul(pacc, select(pab, one, counted));
             eacc = i64x2.add(eacc, i64x2.sub(i64x2.shr_u(pacc, 52), i64x2.splat(1023)));
             pacc = v128.or(v128.and(pacc, i64x2.splat(0x000FFFFFFFFFFFFF)), i64x2.splat(0x3FF0000000000000));
           }
+          const tla = v128.andnot(counted, hdA);
+          const tlb = v128.andnot(counted, hdB);
+          if (anyTrue(v128.or(tla, tlb))) {
+            // Queue the tails: a1 = x+h, k1 = k−h, the factors of Δlnγ and Δψ in the loss and G,
+            // and the column. Every lane is written; the count moves on where a lane has a tail.
+            const k1a = f64x2.sub(kc, ha);
+            const k1b = f64x2.sub(mc, hb);
+            const a1a = f64x2.add(alpha, ha);
+            const a1b = f64x2.add(beta, hb);
+            const ngf = f64x2.neg(gf);
+            nq = queueTail(nq, a1a, k1a, ngf, sw, i, 0, i64x2.extract_lane(tla, 0));
+            nq = queueTail(nq, a1a, k1a, ngf, sw, i, 1, i64x2.extract_lane(tla, 1));
+            nq = queueTail(nq, a1b, k1b, gf, sw, i, 0, i64x2.extract_lane(tlb, 0));
+            nq = queueTail(nq, a1b, k1b, gf, sw, i, 1, i64x2.extract_lane(tlb, 1));
+          }
         } else {
-          db = f64x2.sub(nb, na);
+          const ak = f64x2.add(alpha, kc);
+          const bm = f64x2.add(beta, mc);
+          loss = f64x2.mul(f64x2.add(f64x2.sub(lgammaV(alpha), lgammaV(ak)), f64x2.sub(lgammaV(beta), lgammaV(bm))), sw);
+          g = f64x2.mul(gf, f64x2.sub(f64x2.sub(digammaV(bm), digammaV(beta)), f64x2.sub(digammaV(ak), digammaV(alpha))));
         }
-      } else {
-        const ak = f64x2.add(alpha, kc);
-        const bm = f64x2.add(beta, mc);
-        loss = f64x2.add(f64x2.sub(lgammaV(alpha), lgammaV(ak)), f64x2.sub(lgammaV(beta), lgammaV(bm)));
-        da = f64x2.sub(digammaV(ak), digammaV(alpha));
-        db = f64x2.sub(digammaV(bm), digammaV(beta));
-      }
-      if (!wantG) {
-        if (wRow) loss = f64x2.mul(loss, f64sV(wRow + o8, full));
-        loss = v128.and(f64x2.mul(loss, sv), live);
-        if (!full) loss = f64x2.replace_lane(loss, 1, 0.0);
+        loss = v128.and(loss, counted);
         lsum = f64x2.add(lsum, loss);
-        continue;
+        if (!wantG) continue;
+        g = v128.and(g, live);
+        if (full) {
+          v128.store(gRow + o8, g);
+        } else {
+          store<f64>(gRow + o8, f64x2.extract_lane(g, 0));
+          g = f64x2.replace_lane(g, 1, 0.0);
+        }
+        gsum = f64x2.add(gsum, g);
       }
-      let g = f64x2.mul(f64x2.mul(av, f64x2.mul(mu, omu)), f64x2.sub(db, da));
-      if (wRow) {
-        const w = f64sV(wRow + o8, full);
-        loss = f64x2.mul(loss, w);
-        g = f64x2.mul(g, w);
+      if (nq == 0) continue;
+      // The queued tails, four at a time in two independent halves; the count is padded to a
+      // multiple of four with empty tails (k1 = 0, a1 = 1: exactly 0, factors 0) that store nothing.
+      for (let q = nq; q < nq + 3; q++) {
+        const o = CELL_Q + (<usize>q << 3);
+        store<f64>(o, 1.0);
+        store<f64>(o, 0.0, CELL_Q_K1);
+        store<f64>(o, 0.0, CELL_Q_GF);
+        store<f64>(o, 0.0, CELL_Q_LF);
       }
-      loss = v128.and(f64x2.mul(loss, sv), live);
-      g = v128.and(f64x2.mul(g, sv), live);
-      if (full) {
-        v128.store(gRow + o8, g);
-      } else {
-        store<f64>(gRow + o8, f64x2.extract_lane(g, 0));
-        loss = f64x2.replace_lane(loss, 1, 0.0);
-        g = f64x2.replace_lane(g, 1, 0.0);
+      for (let q = 0; q < nq; q += 4) {
+        const o = CELL_Q + (<usize>q << 3);
+        const a1 = v128.load(o);
+        const a2 = v128.load(o, 16);
+        const k1 = v128.load(o, CELL_Q_K1);
+        const k2 = v128.load(o, CELL_Q_K1 + 16);
+        const n1 = f64x2.add(a1, k1);
+        const n2 = f64x2.add(a2, k2);
+        // 1/a1 and 1/n from one division.
+        const d1 = f64x2.div(one, f64x2.mul(a1, n1));
+        const d2 = f64x2.div(one, f64x2.mul(a2, n2));
+        const lg1 = cellTailV(a1, k1, f64x2.mul(n1, d1), f64x2.mul(a1, d1), logCoreV(n1));
+        const dg1 = v128.load(CELL_TAIL_V);
+        const lg2 = cellTailV(a2, k2, f64x2.mul(n2, d2), f64x2.mul(a2, d2), logCoreV(n2));
+        lsum = fnmaV(v128.load(o, CELL_Q_LF), lg1, fnmaV(v128.load(o, CELL_Q_LF + 16), lg2, lsum));
+        if (!wantG) continue;
+        const gt1 = f64x2.mul(v128.load(o, CELL_Q_GF), dg1);
+        const gt2 = f64x2.mul(v128.load(o, CELL_Q_GF + 16), v128.load(CELL_TAIL_V));
+        gsum = f64x2.add(gsum, f64x2.add(gt1, gt2));
+        const oc = CELL_Q_COL + (<usize>q << 2);
+        const g0 = gRow + (<usize>load<u32>(oc) << 3);
+        store<f64>(g0, load<f64>(g0) + f64x2.extract_lane(gt1, 0));
+        if (q + 1 < nq) {
+          const g1 = gRow + (<usize>load<u32>(oc, 4) << 3);
+          store<f64>(g1, load<f64>(g1) + f64x2.extract_lane(gt1, 1));
+        }
+        if (q + 2 < nq) {
+          const g2 = gRow + (<usize>load<u32>(oc, 8) << 3);
+          store<f64>(g2, load<f64>(g2) + f64x2.extract_lane(gt2, 0));
+        }
+        if (q + 3 < nq) {
+          const g3 = gRow + (<usize>load<u32>(oc, 12) << 3);
+          store<f64>(g3, load<f64>(g3) + f64x2.extract_lane(gt2, 1));
+        }
       }
-      lsum = f64x2.add(lsum, loss);
-      gsum = f64x2.add(gsum, g);
     }
-    // Σ ln(Pα·Pβ) of the product-path cells: ln pacc + eacc·ln 2 per lane (|eacc| < 800 per cell
+    // Σ ln(Pα·Pβ) of the unweighted cells: ln pacc + eacc·ln 2 per lane (|eacc| < 1000 per cell
     // fits i32 for any row length that fits memory).
     const e2 = f64x2.convert_low_i32x4_s(v128.shuffle<i32>(eacc, eacc, 0, 2, 0, 2));
     const lp = f64x2.add(fmaV(e2, splat(LN2_HI), logV(pacc)), f64x2.mul(e2, splat(LN2_LO)));
@@ -372,6 +555,24 @@ function cellsV(
     total += ls;
   }
   return total;
+}
+
+/** Queues lane `lane` of a side's tail (see cellsV) at slot nq; returns nq + 1 where `use` ≠ 0, else nq. */
+@inline function queueTail(nq: i32, a1: v128, k1: v128, gf: v128, lf: v128, col: i32, lane: u8, use: i64): i32 {
+  const o = CELL_Q + (<usize>nq << 3);
+  if (lane == 0) {
+    v128.store64_lane(o, a1, 0);
+    v128.store64_lane(o, k1, 0, CELL_Q_K1);
+    v128.store64_lane(o, gf, 0, CELL_Q_GF);
+    v128.store64_lane(o, lf, 0, CELL_Q_LF);
+  } else {
+    v128.store64_lane(o, a1, 1);
+    v128.store64_lane(o, k1, 1, CELL_Q_K1);
+    v128.store64_lane(o, gf, 1, CELL_Q_GF);
+    v128.store64_lane(o, lf, 1, CELL_Q_LF);
+  }
+  store<u32>(CELL_Q_COL + (<usize>nq << 2), col + <i32>lane);
+  return nq + <i32>(use != 0);
 }
 
 // ---------------------------------------------------------------------------------------------

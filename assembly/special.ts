@@ -834,60 +834,6 @@ export function lgammaDigammaDiffV(a: v128, k: v128): v128 {
   return f64x2.add(f64x2.add(t1, t2), f64x2.add(s, lshift));
 }
 
-/**
- * The k ≤ 24 path of lgammaDigammaDiffV without its log and division, for two independent pairs
- * (a1, k1) and (a2, k2) in one loop (two independent chains, one loop exit): leaves
- * P1 = Π_{i<k1}(a1+i), N1, P2, N2 for lastCountProduct(0..3), with Δlnγ(a,k) = ln P and
- * Δψ(a,k) = N/P, P and N bit-identical to that path's. Callers combine logs and divisions across
- * pairs. Domain (not checked): every k an integer ≥ 0 and a ≥ 1e-300 with every product P (and what
- * the caller makes of it) below the f64 range: k ≤ 24 with a ≤ 1e12 gives P ≤ 1e289.
- */
-@inline export function countProducts2V(a1: v128, k1: v128, a2: v128, k2: v128): void {
-  const kmax = max(
-    max(f64x2.extract_lane(k1, 0), f64x2.extract_lane(k1, 1)),
-    max(f64x2.extract_lane(k2, 0), f64x2.extract_lane(k2, 1)),
-  );
-  const one = splat(1.0);
-  const two = splat(2.0);
-  let num1 = splat(0.0);
-  let den1 = one;
-  let t1 = a1;
-  let num2 = splat(0.0);
-  let den2 = one;
-  let t2 = a2;
-  const lim1 = f64x2.sub(f64x2.add(a1, k1), splat(1.5));
-  const lim2 = f64x2.sub(f64x2.add(a2, k2), splat(1.5));
-  for (let j: f64 = 1; j < kmax; j += 2) {
-    const live1 = f64x2.lt(t1, lim1);
-    const live2 = f64x2.lt(t2, lim2);
-    const q1 = select(fmaV(t1, t1, t1), one, live1);
-    const q2 = select(fmaV(t2, t2, t2), one, live2);
-    num1 = fmaV(num1, q1, v128.and(f64x2.mul(den1, f64x2.add(t1, f64x2.add(t1, one))), live1));
-    num2 = fmaV(num2, q2, v128.and(f64x2.mul(den2, f64x2.add(t2, f64x2.add(t2, one))), live2));
-    den1 = f64x2.mul(den1, q1);
-    den2 = f64x2.mul(den2, q2);
-    t1 = f64x2.add(t1, two);
-    t2 = f64x2.add(t2, two);
-  }
-  const h1 = f64x2.mul(k1, splat(0.5));
-  const h2 = f64x2.mul(k2, splat(0.5));
-  const odd1 = f64x2.ne(f64x2.floor(h1), h1);
-  const odd2 = f64x2.ne(f64x2.floor(h2), h2);
-  const last1 = select(f64x2.add(a1, f64x2.sub(k1, one)), one, odd1);
-  const last2 = select(f64x2.add(a2, f64x2.sub(k2, one)), one, odd2);
-  v128.store(COUNT_PRODUCTS, f64x2.mul(den1, last1));
-  v128.store(COUNT_PRODUCTS, fmaV(num1, last1, v128.and(den1, odd1)), 16);
-  v128.store(COUNT_PRODUCTS, f64x2.mul(den2, last2), 32);
-  v128.store(COUNT_PRODUCTS, fmaV(num2, last2, v128.and(den2, odd2)), 48);
-}
-
-const COUNT_PRODUCTS: usize = memory.data(64, 16);
-
-/** countProducts2V's results: 0 → P1, 1 → N1, 2 → P2, 3 → N2. */
-@inline export function lastCountProduct(i: i32): v128 {
-  return v128.load(COUNT_PRODUCTS + (<usize>i << 4));
-}
-
 // ---------------------------------------------------------------------------------------------
 // Array kernels (pointer ABI). Each reads n f64 from the input pointer(s) and writes n f64 to the
 // output pointer; input and output may be the same buffer. The name without suffix uses f64x2 when
