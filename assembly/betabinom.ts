@@ -997,21 +997,17 @@ const RHO_TAIL_V: usize = memory.data(32, 16);
  * n = a1 + k1, ia = 1/a1, inn = 1/n, logN = ln n. All 0 when k1 = 0 and a1 = n = ia = inn = 1.
  */
 @inline function rhoTailV(a1: v128, k1: v128, ia: v128, inn: v128, logN: v128): v128 {
+  // Δlnγ and Δψ as the cells' tail; then the ψ′ difference.
+  const lg = cellTailV(a1, k1, ia, inn, logN);
+  v128.store(RHO_TAIL_V, v128.load(CELL_TAIL_V));
   const one = splat(1.0);
   const half = splat(0.5);
   const wa = f64x2.mul(ia, ia);
   const wn = f64x2.mul(inn, inn);
-  // log1p(k1/a1) with one logarithm: 1/(1+u) = a1/n = a1·inn for the rounding correction.
-  const u = f64x2.mul(k1, ia);
-  const w = f64x2.add(one, u);
-  const l1p = fmaV(f64x2.sub(u, f64x2.sub(w, one)), f64x2.mul(a1, inn), logCoreV(w));
   const iai = f64x2.mul(ia, inn);
-  const dT = f64x2.sub(f64x2.mul(wn, digammaStirlingV(wn)), f64x2.mul(wa, digammaStirlingV(wa)));
-  v128.store(RHO_TAIL_V, f64x2.sub(fmaV(f64x2.mul(half, k1), iai, l1p), dT));
   const tg3 = f64x2.sub(f64x2.mul(f64x2.mul(ia, wa), trigammaStirlingV(wa)), f64x2.mul(f64x2.mul(inn, wn), trigammaStirlingV(wn)));
   v128.store(RHO_TAIL_V, fmaV(f64x2.mul(k1, iai), fmaV(half, f64x2.add(ia, inn), one), tg3), 16);
-  const S = f64x2.sub(f64x2.mul(inn, lgammaStirlingV(wn)), f64x2.mul(ia, lgammaStirlingV(wa)));
-  return f64x2.add(fmaV(f64x2.sub(a1, half), l1p, f64x2.mul(k1, f64x2.sub(logN, one))), S);
+  return lg;
 }
 
 // Row constants of the a side (see the section header), set by rhoRowIntV for rhoCellIntV:
