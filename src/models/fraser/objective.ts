@@ -17,7 +17,8 @@
  * assembly/betabinom.ts). Products go through the core's gemm.
  *
  * Memory of a FraserObjective: 16·N·J bytes that stay O(N·J) (k and n as u32, x as f64, all
- * junction-major; plus 8·N·J for weights once `setWeights` is called), O((N+J)·q) for E, D, H,
+ * junction-major; plus 8·N·J for weights once `setWeights` is called, and 16·N·J for μ and 1 − μ
+ * with `cacheMean`), O((N+J)·q) for E, D, H,
  * GD and the gradients, and O(B·N) for the block of Y/G the cell kernel works on, with
  * B = blockCells/N junctions (default 2^16 cells, 512 KiB): Y and G are never held for all J;
  * N·q more for Hᵀ once the decoder objective is called with fewer than 8 junctions.
