@@ -225,4 +225,16 @@ test('momentRho and logitResidualStats match plain loops over μ from predictMea
   }
 });
 
+test('counts are always checked on the public paths: FraserObjective (whatever its options) and fit (Float64 counts ≥ 2^32 too)', () => {
+  const N = 4, J = 3;
+  const n = new Float64Array(N * J).fill(10), k = new Float64Array(N * J).fill(3);
+  k[5] = 11; // k > n at sample 1, junction 2
+  const opts = { k, n, latent: new Float64Array(N), junctions: J, latentDim: 1, cacheMean: true, countsValidated: true } as ConstructorParameters<typeof FraserObjective>[0];
+  assert.throws(() => new FraserObjective(opts), (e: Error) => e.name === 'ArgumentValueError' && /k\[5\]|k\[1, 2\]|sample 1, junction 2/.test(e.message));
+  k[5] = 3;
+  const big = Float64Array.from(n);
+  big[7] = 2 ** 32; // sample 2, junction 1
+  assert.throws(() => fraser.fit({ k, n: big, samples: N }), (e: Error) => e.name === 'ArgumentValueError' && /n\[2, 1\]/.test(e.message));
+});
+
 test.run();

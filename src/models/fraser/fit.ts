@@ -2,7 +2,7 @@ import { ArgumentTypeError, ArgumentValueError, LatentWasmError, ShapeError, req
 import { averagePrecision } from '../../metrics.js';
 import { brentBatch, lbfgs, minimizeBatch } from '../../optim/index.js';
 import { Rng } from '../../random.js';
-import { FraserObjective } from './objective.js';
+import { COUNTS_CHECKED, FraserObjective } from './objective.js';
 import { fitLogitRho } from './rho.js';
 import { fitDecoderScoring } from './decoder.js';
 import { gemm, gramSvd, matrix, optimalHardThreshold, symmetricEigen } from '../../linalg/index.js';
@@ -917,7 +917,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
     const D0 = gemm(matrix(N, nb, x), matrix(N, q, W), { transA: true, core }).data;
     if (!Eae) E.set(D0, off * q); // PCA: x_cᵀ U Σ⁻¹ = V, the principal directions
     // Counts checked by checkCounts; μ cached for the ρ fit's evaluations (16·N·nb bytes).
-    const obj = new FraserObjective({ k: kb, n: nbs, latent: H, junctions: nb, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, countsValidated: true });
+    const obj = new FraserObjective({ k: kb, n: nbs, latent: H, junctions: nb, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, [COUNTS_CHECKED]: true });
     try {
       obj.setDecoder(D0, bb);
       obj.setRho(obj.momentRho());
@@ -1037,7 +1037,7 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
   const init = pcaOfCentred(x, N, Js, q, core);
   const ks = keepColumns(k, N, J, cols), ns = keepColumns(n, N, J, cols);
   // μ cached for the ρ fits (16·N·Js bytes); counts checked by checkCounts.
-  const train = new FraserObjective({ k: ks, n: ns, x, junctions: Js, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, countsValidated: true });
+  const train = new FraserObjective({ k: ks, n: ns, x, junctions: Js, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, [COUNTS_CHECKED]: true });
   try {
     train.setEncoder(init.V);
     train.setDecoder(init.V, means);

@@ -155,9 +155,16 @@ export interface FraserObjectiveOptions {
    * several ρ evaluations per junction at fixed μ. Default false.
    */
   cacheMean?: boolean;
-  /** The counts were checked already (k ≤ n, whole, < 2^32): skip that pass. Internal; default false. */
-  countsValidated?: boolean;
+  /**
+   * The counts were checked already (k ≤ n, whole, < 2^32), so the constructor skips that pass.
+   * Keyed by a symbol that only the fits import (src/models/fraser/index.ts does not export it),
+   * so that callers of the public API always get their counts checked.
+   */
+  [COUNTS_CHECKED]?: boolean;
 }
+
+/** See FraserObjectiveOptions[COUNTS_CHECKED]: for fit.ts, whose checkCounts has run. */
+export const COUNTS_CHECKED: unique symbol = Symbol('counts checked');
 
 /** nll and all three gradients, row-major like the inputs. */
 export interface FraserGradients {
@@ -258,7 +265,7 @@ export class FraserObjective {
     const J = requireInteger(options.junctions, 'junctions', 1);
     if (k.length % J !== 0 || k.length === 0) throw new ShapeError(`k has ${k.length} elements, not a positive multiple of J = ${J}`, 'k');
     const N = k.length / J;
-    if (!options.countsValidated) validateCounts(k, n, J);
+    if (options[COUNTS_CHECKED] !== true) validateCounts(k, n, J);
     if (x) requireFinite(x, 'x');
     if (latent) {
       requireLength(latent, N * q, 'latent', `N×q = ${N}×${q}`);
