@@ -8,7 +8,15 @@
 //   (the z-scores' centre and scale).
 // Row r reads k, n at pK, pN + r·ld (u32) and μ, 1 − μ at pMu, pOmu + r·ld (f64). Scalar twins
 // (…Scalar) sum in the same order as the scalar build.
-import { logCoreV, logS } from "./special";
+// And the encoder input x = logit((k+pc)/(n+2pc)) = ln((k+pc)/(n−k+pc)) of the PCA, from counts in
+// WebAssembly memory, in either layout:
+// - fraserLogitColumns: a sample-major block (rows samples, cols junctions): x, its column means,
+//   x centred in place, and the column sums of squares (for ranking junctions by variance);
+// - fraserLogitRows: junction-major rows, each centred by a given mean (the fits' block loop).
+// Every element is the ratio in f64 and then ln as logArray computes it (the vector log where the
+// build has SIMD), and every sum runs over samples in ascending order, so both give bit for bit
+// what src/models/fraser/fit.ts's logitTransform and centreColumns give in JS.
+import { logCoreV, logS, logV } from "./special";
 import { hsum, splat } from "./simd";
 
 export function fraserMomentRows(rows: i32, cols: i32, pK: usize, pN: usize, pMu: usize, pOmu: usize, ld: i32, pOut: usize): void {
@@ -113,5 +121,118 @@ function residualRows(rows: i32, cols: i32, pK: usize, pN: usize, pMu: usize, ld
     }
     store<f64>(pMean + (<usize>r << 3), mean);
     store<f64>(pSd + (<usize>r << 3), cols > 1 ? sqrt(s2 / <f64>(cols - 1)) : 0.0);
+  }
+}
+
+export function fraserLogitColumns(rows: i32, cols: i32, pK: usize, pN: usize, pc: f64, pX: usize, pMean: usize, pSumSq: usize): void {
+  logitColumns(rows, cols, pK, pN, pc, pX, pMean, pSumSq, true);
+}
+
+export function fraserLogitColumnsScalar(rows: i32, cols: i32, pK: usize, pN: usize, pc: f64, pX: usize, pMean: usize, pSumSq: usize): void {
+  logitColumns(rows, cols, pK, pN, pc, pX, pMean, pSumSq, false);
+}
+
+// ln of the ratio of a pair of cells (lanes must hold positive finite ratios or go through logV's patch).
+@inline function logitRatioV(pK: usize, pN: usize, pcv: v128): v128 {
+  const k = u32PairV(pK);
+  return logV(f64x2.div(f64x2.add(k, pcv), f64x2.add(f64x2.sub(u32PairV(pN), k), pcv)));
+}
+
+@inline function logitRatioS(pK: usize, pN: usize, pc: f64): f64 {
+  const k = <f64>load<u32>(pK);
+  return logS((k + pc) / (<f64>load<u32>(pN) - k + pc));
+}
+
+// One element through the vector log (lane 0 of a splat), as logArray treats an odd last element.
+@inline function logitRatioOneV(pK: usize, pN: usize, pc: f64): f64 {
+  const k = <f64>load<u32>(pK);
+  return f64x2.extract_lane(logV(f64x2.splat((k + pc) / (<f64>load<u32>(pN) - k + pc))), 0);
+}
+
+// x[i, j] for a sample-major block (rows × cols, contiguous), then means, centring and Σ x_c².
+// pSumSq = 0 skips the sums of squares.
+function logitColumns(rows: i32, cols: i32, pK: usize, pN: usize, pc: f64, pX: usize, pMean: usize, pSumSq: usize, simd: bool): void {
+  const total = rows * cols;
+  let i = 0;
+  if (ASC_FEATURE_SIMD && simd) {
+    const pcv = splat(pc);
+    for (; i + 1 < total; i += 2) v128.store(pX + (<usize>i << 3), logitRatioV(pK + (<usize>i << 2), pN + (<usize>i << 2), pcv));
+    if (i < total) {
+      store<f64>(pX + (<usize>i << 3), logitRatioOneV(pK + (<usize>i << 2), pN + (<usize>i << 2), pc));
+      i++;
+    }
+  }
+  for (; i < total; i++) store<f64>(pX + (<usize>i << 3), logitRatioS(pK + (<usize>i << 2), pN + (<usize>i << 2), pc));
+  // Column means: rows added in order (elementwise, so lanes do not change the order of a sum).
+  memory.fill(pMean, 0, <usize>cols << 3);
+  for (let r = 0; r < rows; r++) addRow(pMean, pX + ((<usize>r * <usize>cols) << 3), cols, false, simd);
+  const inv = <f64>rows;
+  for (let j = 0; j < cols; j++) store<f64>(pMean + (<usize>j << 3), load<f64>(pMean + (<usize>j << 3)) / inv);
+  for (let r = 0; r < rows; r++) subRow(pX + ((<usize>r * <usize>cols) << 3), pMean, cols, simd);
+  if (pSumSq) {
+    memory.fill(pSumSq, 0, <usize>cols << 3);
+    for (let r = 0; r < rows; r++) addRow(pSumSq, pX + ((<usize>r * <usize>cols) << 3), cols, true, simd);
+  }
+}
+
+// acc[j] += x[j] (or x[j]²), j < cols.
+@inline function addRow(pAcc: usize, pX: usize, cols: i32, square: bool, simd: bool): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD && simd) {
+    for (; j + 1 < cols; j += 2) {
+      const o = <usize>j << 3;
+      const x = v128.load(pX + o);
+      v128.store(pAcc + o, f64x2.add(v128.load(pAcc + o), square ? f64x2.mul(x, x) : x));
+    }
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 3;
+    const x = load<f64>(pX + o);
+    store<f64>(pAcc + o, load<f64>(pAcc + o) + (square ? x * x : x));
+  }
+}
+
+// x[j] −= m[j], j < cols.
+@inline function subRow(pX: usize, pM: usize, cols: i32, simd: bool): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD && simd) {
+    for (; j + 1 < cols; j += 2) {
+      const o = <usize>j << 3;
+      v128.store(pX + o, f64x2.sub(v128.load(pX + o), v128.load(pM + o)));
+    }
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 3;
+    store<f64>(pX + o, load<f64>(pX + o) - load<f64>(pM + o));
+  }
+}
+
+export function fraserLogitRows(rows: i32, cols: i32, pK: usize, pN: usize, ld: i32, pc: f64, pMean: usize, pOut: usize, ldo: i32): void {
+  logitRows(rows, cols, pK, pN, ld, pc, pMean, pOut, ldo, true);
+}
+
+export function fraserLogitRowsScalar(rows: i32, cols: i32, pK: usize, pN: usize, ld: i32, pc: f64, pMean: usize, pOut: usize, ldo: i32): void {
+  logitRows(rows, cols, pK, pN, ld, pc, pMean, pOut, ldo, false);
+}
+
+// Row r: out[r, i] = ln((k+pc)/(n−k+pc)) − mean[r] (pMean = 0: not centred).
+function logitRows(rows: i32, cols: i32, pK: usize, pN: usize, ld: i32, pc: f64, pMean: usize, pOut: usize, ldo: i32, simd: bool): void {
+  for (let r = 0; r < rows; r++) {
+    const o4 = (<usize>r * <usize>ld) << 2;
+    const oo = pOut + ((<usize>r * <usize>ldo) << 3);
+    const m = pMean ? load<f64>(pMean + (<usize>r << 3)) : 0.0;
+    let i = 0;
+    if (ASC_FEATURE_SIMD && simd) {
+      const pcv = splat(pc);
+      const mv = splat(m);
+      for (; i + 1 < cols; i += 2) {
+        v128.store(oo + (<usize>i << 3), f64x2.sub(logitRatioV(pK + o4 + (<usize>i << 2), pN + o4 + (<usize>i << 2), pcv), mv));
+      }
+      if (i < cols) {
+        store<f64>(oo + (<usize>i << 3), logitRatioOneV(pK + o4 + (<usize>i << 2), pN + o4 + (<usize>i << 2), pc) - m);
+        i++;
+      }
+    }
+    for (; i < cols; i++) store<f64>(oo + (<usize>i << 3), logitRatioS(pK + o4 + (<usize>i << 2), pN + o4 + (<usize>i << 2), pc) - m);
   }
 }

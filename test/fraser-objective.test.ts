@@ -17,9 +17,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { ArgumentTypeError, ArgumentValueError, ShapeError, betaBinomial, init, loadCore, Rng, optim, type Core } from '../src/index.js';
+import { ArgumentTypeError, ArgumentValueError, ShapeError, betaBinomial, Rng, optim, type Core } from '../src/index.js';
 import { FraserObjective, nllAndGradient, type NllAndGradientInput } from '../src/models/fraser/objective.js';
 import { fraserPlain } from '../bench/fraser.cases.js';
+import { loadCores } from './cores.js';
 
 interface RhoRow { t: number[]; f: number[]; d1: number[]; d2: number[] }
 interface Reference { nll: number; gradE: number[]; gradD: number[]; gradB: number[]; junctionLoss: number[]; rhoObjective: RhoRow[] }
@@ -34,13 +35,7 @@ const f64 = (a: number[]) => Float64Array.from(a);
 
 let cores: Record<string, Core>;
 test.before(async () => {
-  await init();
-  cores = { baseline: await loadCore({ simd: 'baseline' }), scalar: await loadCore({ simd: 'scalar' }) };
-  try {
-    cores.relaxed = await loadCore({ simd: 'relaxed' });
-  } catch {
-    // A host without relaxed SIMD: the other two binaries still run.
-  }
+  cores = await loadCores();
 });
 
 function inputOf(p: Problem): NllAndGradientInput {

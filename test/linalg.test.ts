@@ -11,20 +11,15 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { ArgumentTypeError, ArgumentValueError, ShapeError, init, linalg, loadCore, Rng, type Core } from '../src/index.js';
+import { ArgumentTypeError, ArgumentValueError, ShapeError, linalg, Rng, type Core } from '../src/index.js';
+import { loadCores } from './cores.js';
 
 const FIX = JSON.parse(readFileSync(new URL('./fixtures/linalg.json', import.meta.url), 'utf8'));
 const { matrix } = linalg;
 
 let cores: Record<string, Core>;
 test.before(async () => {
-  await init();
-  cores = { baseline: await loadCore({ simd: 'baseline' }), scalar: await loadCore({ simd: 'scalar' }) };
-  try {
-    cores.relaxed = await loadCore({ simd: 'relaxed' });
-  } catch {
-    // A host without relaxed SIMD: the other two binaries still run.
-  }
+  cores = await loadCores();
 });
 
 function randomMatrix(rng: Rng, rows: number, cols: number): linalg.Matrix {

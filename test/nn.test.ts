@@ -20,9 +20,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { ArgumentTypeError, ArgumentValueError, ShapeError, init, loadCore, Rng, Workspace, type Core } from '../src/index.js';
+import { ArgumentTypeError, ArgumentValueError, ShapeError, Rng, Workspace, type Core } from '../src/index.js';
 import { ACTIVATION_CODES, Mlp, fitRegression, type Activation, type MlpOptions, type NnExports } from '../src/nn/index.js';
 import { actRef, dActRef, mlpBackwardRef, mlpForwardRef } from './fixtures/nn/reference.js';
+import { loadCores } from './cores.js';
 
 const FIX = JSON.parse(readFileSync(new URL('./fixtures/nn/nn.json', import.meta.url), 'utf8'));
 const ACTS: Activation[] = ['identity', 'relu', 'softplus', 'sigmoid'];
@@ -30,13 +31,7 @@ const ULP = 2.220446049250313e-16;
 
 let cores: Record<string, Core>;
 test.before(async () => {
-  await init();
-  cores = { baseline: await loadCore({ simd: 'baseline' }), scalar: await loadCore({ simd: 'scalar' }) };
-  try {
-    cores.relaxed = await loadCore({ simd: 'relaxed' });
-  } catch {
-    // A host without relaxed SIMD: the other two binaries still run.
-  }
+  cores = await loadCores();
 });
 
 const nn = (core: Core) => core.exports as unknown as NnExports;

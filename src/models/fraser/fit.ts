@@ -2,12 +2,14 @@ import { ArgumentTypeError, ArgumentValueError, LatentWasmError, ShapeError, req
 import { averagePrecision } from '../../metrics.js';
 import { brentBatch, lbfgs, minimizeBatch } from '../../optim/index.js';
 import { Rng } from '../../random.js';
-import { COUNTS_CHECKED, FraserObjective } from './objective.js';
+import { COUNTS_CHECKED, FraserObjective, SOURCE_COLUMNS } from './objective.js';
 import { fitLogitRho } from './rho.js';
 import { fitDecoderScoring } from './decoder.js';
-import { gemm, gramSvd, matrix, optimalHardThreshold, symmetricEigen } from '../../linalg/index.js';
+import { gemm, gemmWorkspace, gramSvd, matrix, optimalHardThreshold, symmetricEigen } from '../../linalg/index.js';
 import { adjust, betaBinomial } from '../../stats/index.js';
-import type { Core } from '../../wasm/core.js';
+import { Core, getCore } from '../../wasm/core.js';
+import type { CoreExports } from '../../wasm/exports.js';
+import { Workspace } from '../../wasm/workspace.js';
 import { log, sigmoid } from '../../special.js';
 
 /** Counts as the API takes them: N×J row-major (samples × junctions), Uint32Array or Float64Array. */
@@ -711,50 +713,80 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
 const sum = (a: Float64Array) => a.reduce((s, v) => s + v, 0);
 
 /** Pass 1 over junction blocks: column means of x, Σ_i x_c² per junction (with `wantSumSq`; else zeros), and the Gram matrix x_c x_cᵀ (N×N). */
+/**
+ * The first pass of every fit, over junction blocks in WebAssembly memory: x = logit((k+pc)/(n+2pc))
+ * of the kept junctions (fraserLogitColumns, the same values as logitTransform), its column means,
+ * Σ x_c² per junction (when wanted, for ae's training subset) and the Gram matrix x_c x_cᵀ (N×N).
+ * Per block the counts are copied in (runs of consecutive columns at once), and the Gram update
+ * takes the row blocks X_a X_bᵀ for a ≤ b only ((m+1)/2m of a full gemm), accumulated by gemm in
+ * place; the lower triangle is mirrored from the upper at the end, so G is exactly symmetric.
+ */
 function logitGram(k: Counts, n: Counts, N: number, J: number, kept: Uint32Array, pc: number, blockCells: number, core?: Core, signal?: AbortSignal, wantSumSq = true) {
   const Jk = kept.length;
   const means = new Float64Array(Jk);
   const sumSq = new Float64Array(Jk);
-  const gram = matrix(N, N);
-  for (const { cols, off } of junctionBlocks(kept, N, blockCells)) {
-    checkAbort(signal);
-    const nb = cols.length;
-    const { x, means: m } = logitTransform(k, n, N, J, cols, pc, core);
-    centreColumns(x, m, N);
-    means.set(m, off);
-    if (wantSumSq) for (let i = 0; i < N; i++) for (let jj = 0; jj < nb; jj++) sumSq[off + jj] += x[i * nb + jj] ** 2;
-    gramUpdate(x, N, nb, gram.data, off === 0, core);
-  }
-  return { means, sumSq, gram };
-}
-
-/** Row blocks of the Gram update: the products X_a X_bᵀ for a ≤ b only, (m+1)/2m of a full gemm. */
-const GRAM_SPLIT = 4;
-
-/**
- * G (N×N) = X Xᵀ (first) or G + X Xᵀ, X N×K row-major: the blocks on and above the diagonal by
- * gemm, each mirrored below it, so G stays exactly symmetric.
- */
-function gramUpdate(x: Float64Array, N: number, K: number, G: Float64Array, first: boolean, core?: Core): void {
-  const m = Math.min(GRAM_SPLIT, N);
-  const edge = Array.from({ length: m + 1 }, (_, i) => Math.round((i * N) / m));
-  for (let a = 0; a < m; a++) {
-    const ra = edge[a + 1] - edge[a];
-    const Xa = matrix(ra, K, x.subarray(edge[a] * K, edge[a + 1] * K));
-    for (let b = a; b < m; b++) {
-      const rb = edge[b + 1] - edge[b];
-      const P = gemm(Xa, matrix(rb, K, x.subarray(edge[b] * K, edge[b + 1] * K)), { transB: true, core }).data;
-      for (let r = 0; r < ra; r++) {
-        const gi = edge[a] + r;
-        // On a diagonal block only c ≥ r: (r, c) writes both G[i, j] and G[j, i].
-        for (let c = a === b ? r : 0; c < rb; c++) {
-          const gj = edge[b] + c;
-          const v = P[r * rb + c] + (first ? 0 : G[gi * N + gj]);
-          G[gi * N + gj] = v;
-          G[gj * N + gi] = v;
+  const c = core ?? getCore();
+  const ex = c.exports as unknown as { fraserLogitColumns: LogitColumnsKernel; gemm: GemmKernel };
+  const blocks = junctionBlocks(kept, N, blockCells);
+  const B = blocks[0].cols.length;
+  const ws = new Workspace(c);
+  try {
+    const kb = ws.u32(N * B, 'k block'), nb = ws.u32(N * B, 'n block'), x = ws.f64(N * B, 'x block');
+    const mb = ws.f64(B, 'block means'), sb = ws.f64(B, 'block sums of squares'), G = ws.f64(N * N, 'Gram');
+    const work = gemmWorkspace(c);
+    const m = Math.min(GRAM_SPLIT, N);
+    const edge = Array.from({ length: m + 1 }, (_, i) => Math.round((i * N) / m));
+    for (const { cols, off } of blocks) {
+      checkAbort(signal);
+      const w = cols.length;
+      copyColumnsInto(c.u32, kb.ptr >>> 2, k, N, J, cols);
+      copyColumnsInto(c.u32, nb.ptr >>> 2, n, N, J, cols);
+      ex.fraserLogitColumns(N, w, kb.ptr, nb.ptr, pc, x.ptr, mb.ptr, wantSumSq ? sb.ptr : 0);
+      means.set(c.f64.subarray(mb.ptr >>> 3, (mb.ptr >>> 3) + w), off);
+      if (wantSumSq) sumSq.set(c.f64.subarray(sb.ptr >>> 3, (sb.ptr >>> 3) + w), off);
+      for (let a = 0; a < m; a++) {
+        for (let b = a; b < m; b++) {
+          ex.gemm(0, 1, edge[a + 1] - edge[a], edge[b + 1] - edge[b], w, 1, x.ptr + edge[a] * w * 8, w, x.ptr + edge[b] * w * 8, w,
+            off === 0 ? 0 : 1, G.ptr + (edge[a] * N + edge[b]) * 8, N, work);
         }
       }
     }
+    const gram = matrix(N, N, Float64Array.from(G.view()));
+    const g = gram.data;
+    for (let i = 0; i < N; i++) for (let j = i + 1; j < N; j++) g[j * N + i] = g[i * N + j];
+    return { means, sumSq, gram };
+  } finally {
+    ws.dispose();
+  }
+}
+
+type LogitColumnsKernel = (rows: number, cols: number, pK: number, pN: number, pc: number, pX: number, pMean: number, pSumSq: number) => void;
+type GemmKernel = CoreExports['gemm'];
+
+/** Row blocks of the Gram update (see logitGram). */
+const GRAM_SPLIT = 4;
+
+/**
+ * The columns `cols` of an M×J count matrix into dst (u32, M×|cols| row-major from element `at`):
+ * runs of consecutive columns are copied whole (TypedArray.set), so without dropped junctions a
+ * row of a block is one copy.
+ */
+function copyColumnsInto(dst: Uint32Array, at: number, src: Counts, M: number, J: number, cols: Uint32Array): void {
+  const w = cols.length;
+  const runs: number[] = []; // [source column, destination column, length]
+  for (let a = 0; a < w; ) {
+    let b = a + 1;
+    while (b < w && cols[b] === cols[b - 1] + 1) b++;
+    runs.push(cols[a], a, b - a);
+    a = b;
+  }
+  if (runs.length / 3 > w / 8) {
+    for (let i = 0; i < M; i++) for (let jj = 0; jj < w; jj++) dst[at + i * w + jj] = src[i * J + cols[jj]];
+    return;
+  }
+  for (let i = 0; i < M; i++) {
+    const s = i * J, d = at + i * w;
+    for (let r = 0; r < runs.length; r += 3) dst.set(src.subarray(s + runs[r], s + runs[r] + runs[r + 2]), d + runs[r + 1]);
   }
 }
 
@@ -909,16 +941,15 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   for (const { cols, off } of junctionBlocks(kept, N, blockCells)) {
     checkAbort(signal);
     const nb = cols.length;
-    const kb = keepColumns(k, N, J, cols);
-    const nbs = keepColumns(n, N, J, cols);
-    const { x } = logitTransform(k, n, N, J, cols, pc, core);
     const bb = pass1.means.subarray(off, off + nb);
-    centreColumns(x, bb, N);
-    const D0 = gemm(matrix(N, nb, x), matrix(N, q, W), { transA: true, core }).data;
-    if (!Eae) E.set(D0, off * q); // PCA: x_cᵀ U Σ⁻¹ = V, the principal directions
-    // Counts checked by checkCounts; μ cached for the ρ fit's evaluations (16·N·nb bytes).
-    const obj = new FraserObjective({ k: kb, n: nbs, latent: H, junctions: nb, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, [COUNTS_CHECKED]: true });
+    // Counts checked by checkCounts and copied straight from the input's columns; μ cached for
+    // the ρ fit's evaluations (16·N·nb bytes).
+    const obj = new FraserObjective({
+      k, n, latent: H, junctions: J, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, [COUNTS_CHECKED]: true, [SOURCE_COLUMNS]: cols,
+    });
     try {
+      const D0 = obj.logitProjection(W, bb, pc);
+      if (!Eae) E.set(D0, off * q); // PCA: x_cᵀ U Σ⁻¹ = V, the principal directions
       obj.setDecoder(D0, bb);
       obj.setRho(obj.momentRho());
       // ae: ρ first (the decoder's loss is nearly flat at the default ρ = ½), then D and b, then ρ again.
@@ -932,6 +963,8 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
       if (implementation === 'pca-bb-decoder') {
         let before = fitted;
         let stopped = false;
+        const kb = keepColumns(k, N, J, cols);
+        const nbs = keepColumns(n, N, J, cols);
         for (let round = 1; round <= rounds; round++) {
           if (!stopped) {
             checkAbort(signal);

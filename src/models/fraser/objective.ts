@@ -41,6 +41,7 @@ type RhoKernel = (
 ) => void;
 type MomentRowsKernel = (rows: number, cols: number, pK: number, pN: number, pMu: number, pOmu: number, ld: number, pOut: number) => void;
 type ResidualRowsKernel = (rows: number, cols: number, pK: number, pN: number, pMu: number, ld: number, pc: number, pMean: number, pSd: number) => void;
+type LogitRowsKernel = (rows: number, cols: number, pK: number, pN: number, ld: number, pc: number, pMean: number, pOut: number, ldo: number) => void;
 type MeanRowsKernel = (rows: number, cols: number, pY: number, ldy: number, pB: number, pMu: number, pOmu: number, ldm: number) => void;
 type LogChooseKernel = (rows: number, cols: number, pIdx: number, pK: number, pN: number, ldk: number, c: number, pOut: number) => void;
 type PValueRowsKernel = (
@@ -58,6 +59,8 @@ export interface FraserExports {
   /** Moment ρ starts and logit-residual mean/sd of junction-major rows (assembly/fraserrows.ts). */
   fraserMomentRows: MomentRowsKernel; fraserMomentRowsScalar: MomentRowsKernel;
   fraserResidualRows: ResidualRowsKernel; fraserResidualRowsScalar: ResidualRowsKernel;
+  /** Centred logit of the counts' ratios, junction-major rows (assembly/fraserrows.ts). */
+  fraserLogitRows: LogitRowsKernel; fraserLogitRowsScalar: LogitRowsKernel;
   /** Σ_i lnC(n+2c, k+c) per junction. */
   betabinomLogChooseRows: LogChooseKernel; betabinomLogChooseRowsScalar: LogChooseKernel;
   /** Two-sided beta-binomial p-values of junction-major rows, μ = sigmoid(Y + b) (assembly/bbstats.ts). */
@@ -161,10 +164,18 @@ export interface FraserObjectiveOptions {
    * so that callers of the public API always get their counts checked.
    */
   [COUNTS_CHECKED]?: boolean;
+  /**
+   * k and n are N×`junctions` matrices and the objective covers only these columns of them (its J
+   * is their number; they are copied straight into its junction-major buffers). Not with `x`.
+   * For the fits' junction blocks; keyed by a symbol like COUNTS_CHECKED.
+   */
+  [SOURCE_COLUMNS]?: Uint32Array;
 }
 
 /** See FraserObjectiveOptions[COUNTS_CHECKED]: for fit.ts, whose checkCounts has run. */
 export const COUNTS_CHECKED: unique symbol = Symbol('counts checked');
+/** See FraserObjectiveOptions[SOURCE_COLUMNS]. */
+export const SOURCE_COLUMNS: unique symbol = Symbol('source columns');
 
 /** nll and all three gradients, row-major like the inputs. */
 export interface FraserGradients {
@@ -245,6 +256,8 @@ export class FraserObjective {
   private readonly meanRows: MeanRowsKernel;
   private readonly momentRows: MomentRowsKernel;
   private readonly residualRows: ResidualRowsKernel;
+  private readonly logitRows: LogitRowsKernel;
+  private projWork: { W: WasmArray<'f64'>; m: WasmArray<'f64'>; P: WasmArray<'f64'> } | undefined;
   private readonly cacheMean: boolean;
   private muCache: { mu: WasmArray<'f64'>; omu: WasmArray<'f64'>; e: number; d: number } | undefined;
   private disposed = false;
@@ -262,10 +275,13 @@ export class FraserObjective {
     }
     if (n.length !== k.length) throw new ShapeError(`n has ${n.length} elements, k has ${k.length}`, 'n');
     if (x && x.length !== k.length) throw new ShapeError(`x has ${x.length} elements, k has ${k.length}`, 'x');
-    const J = requireInteger(options.junctions, 'junctions', 1);
-    if (k.length % J !== 0 || k.length === 0) throw new ShapeError(`k has ${k.length} elements, not a positive multiple of J = ${J}`, 'k');
-    const N = k.length / J;
-    if (options[COUNTS_CHECKED] !== true) validateCounts(k, n, J);
+    const Jsrc = requireInteger(options.junctions, 'junctions', 1);
+    if (k.length % Jsrc !== 0 || k.length === 0) throw new ShapeError(`k has ${k.length} elements, not a positive multiple of J = ${Jsrc}`, 'k');
+    const N = k.length / Jsrc;
+    if (options[COUNTS_CHECKED] !== true) validateCounts(k, n, Jsrc);
+    const cols = options[SOURCE_COLUMNS];
+    if (cols && (x || cols.length === 0 || cols.some((j) => j >= Jsrc))) throw new ArgumentValueError('source columns must be non-empty, within the counts and without x', 'columns');
+    const J = cols ? cols.length : Jsrc;
     if (x) requireFinite(x, 'x');
     if (latent) {
       requireLength(latent, N * q, 'latent', `N×q = ${N}×${q}`);
@@ -285,6 +301,7 @@ export class FraserObjective {
     this.meanRows = e[`fraserMeanRows${s}` as 'fraserMeanRows'];
     this.momentRows = e[`fraserMomentRows${s}` as 'fraserMomentRows'];
     this.residualRows = e[`fraserResidualRows${s}` as 'fraserResidualRows'];
+    this.logitRows = e[`fraserLogitRows${s}` as 'fraserLogitRows'];
     this.cacheMean = options.cacheMean === true;
     this.logChoose = e[`betabinomLogChooseRows${s}` as 'betabinomLogChooseRows'];
     this.pValueRows = e[`fraserPValueRows${s}` as 'fraserPValueRows'];
@@ -321,8 +338,8 @@ export class FraserObjective {
       ws.dispose();
       throw err;
     }
-    transposeInto(this.core.u32, this.kT.ptr >>> 2, k, N, J);
-    transposeInto(this.core.u32, this.nT.ptr >>> 2, n, N, J);
+    transposeInto(this.core.u32, this.kT.ptr >>> 2, k, N, Jsrc, cols);
+    transposeInto(this.core.u32, this.nT.ptr >>> 2, n, N, Jsrc, cols);
     if (x) transposeInto(this.core.f64, this.xT!.ptr >>> 3, x, N, J);
     this.a.view().fill(1); // ρ = 1/2 until setRho
     if (latent) {
@@ -841,6 +858,29 @@ export class FraserObjective {
   }
 
   /**
+   * P = x_cᵀ W (J×q) with x_c = logit((k+pc)/(n+2pc)) − means (per junction) computed from the
+   * stored counts, W N×q: with W = U_q Σ_q⁻¹ of the centred x's SVD, P is V_q, the principal
+   * directions (the pca fit's E and D, and every fit's decoder start). x_c is never held whole:
+   * it goes through the Y/G block, blockCells at a time.
+   */
+  logitProjection(W: Float64Array, means: Float64Array, pc: number): Float64Array {
+    this.check();
+    const N = this.samples, J = this.junctions, q = this.latentDim, B = this.blockRows;
+    requireLength(W, N * q, 'W', 'N×q');
+    requireLength(means, J, 'means', 'J');
+    if (!(pc > 0)) throw new ArgumentValueError(`pc must be positive, got ${pc}`, 'pc');
+    const scratch = (this.projWork ??= { W: this.ws.f64(N * q, 'projection W'), m: this.ws.f64(J, 'projection means'), P: this.ws.f64(J * q, 'projection') });
+    scratch.W.set(W);
+    scratch.m.set(means);
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      this.logitRows(nb, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, N, pc, scratch.m.ptr + j0 * 8, this.blk.ptr, N);
+      this.gemm(0, 0, nb, q, N, 1, this.blk.ptr, N, scratch.W.ptr, q, 0, scratch.P.ptr + j0 * q * 8, q, this.gemmWork);
+    }
+    return Float64Array.from(scratch.P.view());
+  }
+
+  /**
    * The batched ρ objective for `brentBatch(fn, lo, hi)` over t_j = logit ρ_j (the reference
    * brackets [−30, 30], tolerance 1e-7); set the result with `setLogitRho(result.x)`.
    */
@@ -936,15 +976,17 @@ export class FraserObjective {
 }
 
 /** dst[off + j·N + i] = src[i·J + j] (N×J → J×N), in tiles so both sides stay in cache. */
-function transposeInto(dst: Float64Array | Uint32Array, off: number, src: ArrayLike<number>, N: number, J: number): void {
+function transposeInto(dst: Float64Array | Uint32Array, off: number, src: ArrayLike<number>, N: number, J: number, cols?: Uint32Array): void {
   const T = 32;
+  const Jd = cols ? cols.length : J;
   for (let i0 = 0; i0 < N; i0 += T) {
     const i1 = Math.min(N, i0 + T);
-    for (let j0 = 0; j0 < J; j0 += T) {
-      const j1 = Math.min(J, j0 + T);
+    for (let j0 = 0; j0 < Jd; j0 += T) {
+      const j1 = Math.min(Jd, j0 + T);
       for (let j = j0; j < j1; j++) {
         const d = off + j * N;
-        for (let i = i0; i < i1; i++) dst[d + i] = src[i * J + j];
+        const s = cols ? cols[j] : j;
+        for (let i = i0; i < i1; i++) dst[d + i] = src[i * J + s];
       }
     }
   }
