@@ -65,12 +65,12 @@ function momentRows(rows: i32, cols: i32, pK: usize, pN: usize, pMu: usize, pOmu
   }
 }
 
-export function fraserResidualRows(rows: i32, cols: i32, pK: usize, pN: usize, pMu: usize, ld: i32, pc: f64, pMean: usize, pSd: usize): void {
-  residualRows(rows, cols, pK, pN, pMu, ld, pc, pMean, pSd, true);
+export function fraserResidualRows(rows: i32, cols: i32, pK: usize, pN: usize, pMu: usize, ld: i32, pc: f64, pMean: usize, pSd: usize, pScratch: usize): void {
+  residualRows(rows, cols, pK, pN, pMu, ld, pc, pMean, pSd, pScratch, true);
 }
 
-export function fraserResidualRowsScalar(rows: i32, cols: i32, pK: usize, pN: usize, pMu: usize, ld: i32, pc: f64, pMean: usize, pSd: usize): void {
-  residualRows(rows, cols, pK, pN, pMu, ld, pc, pMean, pSd, false);
+export function fraserResidualRowsScalar(rows: i32, cols: i32, pK: usize, pN: usize, pMu: usize, ld: i32, pc: f64, pMean: usize, pSd: usize, pScratch: usize): void {
+  residualRows(rows, cols, pK, pN, pMu, ld, pc, pMean, pSd, pScratch, false);
 }
 
 @inline function residualS(k: f64, n: f64, mu: f64, pc: f64): f64 {
@@ -84,39 +84,43 @@ export function fraserResidualRowsScalar(rows: i32, cols: i32, pK: usize, pN: us
   return logCoreV(f64x2.div(f64x2.mul(f64x2.add(k, pc), f64x2.sub(one, m)), f64x2.mul(f64x2.add(f64x2.sub(n, k), pc), m)));
 }
 
-function residualRows(rows: i32, cols: i32, pK: usize, pN: usize, pMu: usize, ld: i32, pc: f64, pMean: usize, pSd: usize, simd: bool): void {
+// Two passes per row (mean, then squared deviations) over the residuals, computed once into
+// pScratch (cols f64).
+function residualRows(rows: i32, cols: i32, pK: usize, pN: usize, pMu: usize, ld: i32, pc: f64, pMean: usize, pSd: usize, pScratch: usize, simd: bool): void {
   for (let r = 0; r < rows; r++) {
     const o4 = (<usize>r * <usize>ld) << 2;
     const o8 = (<usize>r * <usize>ld) << 3;
-    // Two passes (mean, then squared deviations), the residuals recomputed rather than stored.
     let s1: f64 = 0;
     let i = 0;
     if (ASC_FEATURE_SIMD && simd) {
       const pcv = splat(pc);
       let sv = splat(0.0);
       for (; i + 1 < cols; i += 2) {
-        sv = f64x2.add(sv, residualV(u32PairV(pK + o4 + (<usize>i << 2)), u32PairV(pN + o4 + (<usize>i << 2)), v128.load(pMu + o8 + (<usize>i << 3)), pcv));
+        const v = residualV(u32PairV(pK + o4 + (<usize>i << 2)), u32PairV(pN + o4 + (<usize>i << 2)), v128.load(pMu + o8 + (<usize>i << 3)), pcv);
+        v128.store(pScratch + (<usize>i << 3), v);
+        sv = f64x2.add(sv, v);
       }
       s1 = hsum(sv);
     }
     for (; i < cols; i++) {
-      s1 += residualS(<f64>load<u32>(pK + o4 + (<usize>i << 2)), <f64>load<u32>(pN + o4 + (<usize>i << 2)), load<f64>(pMu + o8 + (<usize>i << 3)), pc);
+      const v = residualS(<f64>load<u32>(pK + o4 + (<usize>i << 2)), <f64>load<u32>(pN + o4 + (<usize>i << 2)), load<f64>(pMu + o8 + (<usize>i << 3)), pc);
+      store<f64>(pScratch + (<usize>i << 3), v);
+      s1 += v;
     }
     const mean = s1 / <f64>cols;
     let s2: f64 = 0;
     i = 0;
     if (ASC_FEATURE_SIMD && simd) {
-      const pcv = splat(pc);
       const mv = splat(mean);
       let sv = splat(0.0);
       for (; i + 1 < cols; i += 2) {
-        const d = f64x2.sub(residualV(u32PairV(pK + o4 + (<usize>i << 2)), u32PairV(pN + o4 + (<usize>i << 2)), v128.load(pMu + o8 + (<usize>i << 3)), pcv), mv);
+        const d = f64x2.sub(v128.load(pScratch + (<usize>i << 3)), mv);
         sv = f64x2.add(sv, f64x2.mul(d, d));
       }
       s2 = hsum(sv);
     }
     for (; i < cols; i++) {
-      const d = residualS(<f64>load<u32>(pK + o4 + (<usize>i << 2)), <f64>load<u32>(pN + o4 + (<usize>i << 2)), load<f64>(pMu + o8 + (<usize>i << 3)), pc) - mean;
+      const d = load<f64>(pScratch + (<usize>i << 3)) - mean;
       s2 += d * d;
     }
     store<f64>(pMean + (<usize>r << 3), mean);
@@ -234,5 +238,23 @@ function logitRows(rows: i32, cols: i32, pK: usize, pN: usize, ld: i32, pc: f64,
       }
     }
     for (; i < cols; i++) store<f64>(oo + (<usize>i << 3), logitRatioS(pK + o4 + (<usize>i << 2), pN + o4 + (<usize>i << 2), pc) - m);
+  }
+}
+
+/**
+ * dst (cols × rows, u32) = srcᵀ, src rows × cols row-major: the fits' counts, sample-major as
+ * given, into the objective's junction-major layout. Tiles of 16×16 keep both sides in cache.
+ */
+export function fraserTransposeCounts(rows: i32, cols: i32, pSrc: usize, pDst: usize): void {
+  const T = 16;
+  for (let i0 = 0; i0 < rows; i0 += T) {
+    const i1 = min(rows, i0 + T);
+    for (let j0 = 0; j0 < cols; j0 += T) {
+      const j1 = min(cols, j0 + T);
+      for (let j = j0; j < j1; j++) {
+        const d = pDst + ((<usize>j * <usize>rows) << 2);
+        for (let i = i0; i < i1; i++) store<u32>(d + (<usize>i << 2), load<u32>(pSrc + ((<usize>i * <usize>cols + <usize>j) << 2)));
+      }
+    }
   }
 }

@@ -104,6 +104,33 @@ test('logitProjection over source columns is x_cᵀ W of those columns (plain lo
   }
 });
 
+test('counts cross the copy-in chunk boundaries intact (N = 3, J = 800 000: three chunks)', () => {
+  const N = 3, J = 800_000, q = 1;
+  const rng = new Rng(3);
+  const k = new Uint32Array(N * J), n = new Uint32Array(N * J);
+  for (let c = 0; c < N * J; c++) { n[c] = 1 + (c % 97); k[c] = Math.floor(rng.uniform() * (n[c] + 1)); }
+  const H = Float64Array.of(0.1, -0.2, 0.3);
+  const big = new FraserObjective({ k, n, latent: H, junctions: J, latentDim: q, blockCells: 1 << 16 });
+  try {
+    big.setDecoder(new Float64Array(J).fill(0.5), new Float64Array(J).fill(-0.3));
+    const loss = big.junctionLoss();
+    // Junctions around the chunk edges (⌊2^20/3⌋ = 349 525 columns per chunk) against small objectives.
+    for (const j0 of [0, 349_523, 699_049, J - 4]) {
+      const w = 4, ks = new Uint32Array(N * w), ns = new Uint32Array(N * w);
+      for (let i = 0; i < N; i++) for (let jj = 0; jj < w; jj++) { ks[i * w + jj] = k[i * J + j0 + jj]; ns[i * w + jj] = n[i * J + j0 + jj]; }
+      const small = new FraserObjective({ k: ks, n: ns, latent: H, junctions: w, latentDim: q });
+      try {
+        small.setDecoder(new Float64Array(w).fill(0.5), new Float64Array(w).fill(-0.3));
+        assert.equal(Array.from(small.junctionLoss()), Array.from(loss.subarray(j0, j0 + w)), `junctions ${j0}…`);
+      } finally {
+        small.dispose();
+      }
+    }
+  } finally {
+    big.dispose();
+  }
+});
+
 test('source columns out of range, empty, or with x are refused', () => {
   const { k, n } = counts(4, 6, 1);
   const H = new Float64Array(4 * 2);

@@ -2,7 +2,7 @@ import { ArgumentTypeError, ArgumentValueError, LatentWasmError, ShapeError, req
 import { averagePrecision } from '../../metrics.js';
 import { brentBatch, lbfgs, minimizeBatch } from '../../optim/index.js';
 import { Rng } from '../../random.js';
-import { COUNTS_CHECKED, FraserObjective, SOURCE_COLUMNS } from './objective.js';
+import { COUNTS_CHECKED, FraserObjective, SOURCE_COLUMNS, copyColumnsInto } from './objective.js';
 import { fitLogitRho } from './rho.js';
 import { fitDecoderScoring } from './decoder.js';
 import { gemm, gemmWorkspace, gramSvd, matrix, optimalHardThreshold, symmetricEigen } from '../../linalg/index.js';
@@ -767,30 +767,6 @@ type GemmKernel = CoreExports['gemm'];
 const GRAM_SPLIT = 4;
 
 /**
- * The columns `cols` of an M×J count matrix into dst (u32, M×|cols| row-major from element `at`):
- * runs of consecutive columns are copied whole (TypedArray.set), so without dropped junctions a
- * row of a block is one copy.
- */
-function copyColumnsInto(dst: Uint32Array, at: number, src: Counts, M: number, J: number, cols: Uint32Array): void {
-  const w = cols.length;
-  const runs: number[] = []; // [source column, destination column, length]
-  for (let a = 0; a < w; ) {
-    let b = a + 1;
-    while (b < w && cols[b] === cols[b - 1] + 1) b++;
-    runs.push(cols[a], a, b - a);
-    a = b;
-  }
-  if (runs.length / 3 > w / 8) {
-    for (let i = 0; i < M; i++) for (let jj = 0; jj < w; jj++) dst[at + i * w + jj] = src[i * J + cols[jj]];
-    return;
-  }
-  for (let i = 0; i < M; i++) {
-    const s = i * J, d = at + i * w;
-    for (let r = 0; r < runs.length; r += 3) dst.set(src.subarray(s + runs[r], s + runs[r] + runs[r + 2]), d + runs[r + 1]);
-  }
-}
-
-/**
  * PCA from the Gram matrix of centred x: all min(N, J') singular values, q (given, or by optimal
  * hard thresholding: FRASER 2's default, q = 2 when the cut keeps nothing), and H = U_q Σ_q, the
  * samples' principal coordinates (= x_c V_q).
@@ -937,7 +913,8 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   let roundsRun = 0;
   const stage = implementation === 'ae' ? 'final' : implementation === 'pca' ? 'rho' : 'updateD';
   // p-values are taken block by block from the fitted objective (its counts and μ are at hand).
-  const pValues = new Float64Array(N * J).fill(NaN);
+  const pValues = new Float64Array(N * J);
+  if (Jk < J) pValues.fill(NaN); // the dropped junctions' columns; pValuesInto writes every kept one
   for (const { cols, off } of junctionBlocks(kept, N, blockCells)) {
     checkAbort(signal);
     const nb = cols.length;

@@ -40,7 +40,7 @@ type RhoKernel = (
   pB: number, c: number, pF: number, pD1: number, pD2: number, pA: number, pMu: number, pOmu: number,
 ) => void;
 type MomentRowsKernel = (rows: number, cols: number, pK: number, pN: number, pMu: number, pOmu: number, ld: number, pOut: number) => void;
-type ResidualRowsKernel = (rows: number, cols: number, pK: number, pN: number, pMu: number, ld: number, pc: number, pMean: number, pSd: number) => void;
+type ResidualRowsKernel = (rows: number, cols: number, pK: number, pN: number, pMu: number, ld: number, pc: number, pMean: number, pSd: number, pScratch: number) => void;
 type LogitRowsKernel = (rows: number, cols: number, pK: number, pN: number, ld: number, pc: number, pMean: number, pOut: number, ldo: number) => void;
 type MeanRowsKernel = (rows: number, cols: number, pY: number, ldy: number, pB: number, pMu: number, pOmu: number, ldm: number) => void;
 type LogChooseKernel = (rows: number, cols: number, pIdx: number, pK: number, pN: number, ldk: number, c: number, pOut: number) => void;
@@ -61,6 +61,8 @@ export interface FraserExports {
   fraserResidualRows: ResidualRowsKernel; fraserResidualRowsScalar: ResidualRowsKernel;
   /** Centred logit of the counts' ratios, junction-major rows (assembly/fraserrows.ts). */
   fraserLogitRows: LogitRowsKernel; fraserLogitRowsScalar: LogitRowsKernel;
+  /** u32 transpose (rows, cols, pSrc, pDst). */
+  fraserTransposeCounts: (rows: number, cols: number, pSrc: number, pDst: number) => void;
   /** Σ_i lnC(n+2c, k+c) per junction. */
   betabinomLogChooseRows: LogChooseKernel; betabinomLogChooseRowsScalar: LogChooseKernel;
   /** Two-sided beta-binomial p-values of junction-major rows, μ = sigmoid(Y + b) (assembly/bbstats.ts). */
@@ -72,6 +74,8 @@ export type CountArray = Float64Array | Uint32Array;
 
 /** Below this many junctions per call, Y rows and ∂d rows go through gemv instead of gemm. */
 const SMALL_BATCH = 8;
+/** Cells per chunk of the counts' copy into WebAssembly memory (4 MiB of u32). */
+const STAGE_CELLS = 1 << 20;
 /** Largest count a u32 holds. */
 const MAX_COUNT = 0xffffffff;
 /** Ridge on logit ρ in the ρ objective (the reference's 1e-4·logit(ρ)²). */
@@ -338,8 +342,21 @@ export class FraserObjective {
       ws.dispose();
       throw err;
     }
-    transposeInto(this.core.u32, this.kT.ptr >>> 2, k, N, Jsrc, cols);
-    transposeInto(this.core.u32, this.nT.ptr >>> 2, n, N, Jsrc, cols);
+    // Counts: chunks of columns copied into WebAssembly memory by runs, then transposed there.
+    const all = cols ?? Uint32Array.from({ length: J }, (_, j) => j);
+    const C = Math.min(J, Math.max(1, Math.floor(STAGE_CELLS / N)));
+    const stage = this.core.heap.alloc(N * C * 4, 'counts (sample-major chunk)');
+    try {
+      for (let c0 = 0; c0 < J; c0 += C) {
+        const part = all.subarray(c0, Math.min(J, c0 + C));
+        for (const [src, dst] of [[k, this.kT], [n, this.nT]] as const) {
+          copyColumnsInto(this.core.u32, stage >>> 2, src, N, Jsrc, part);
+          e.fraserTransposeCounts(N, part.length, stage, dst.ptr + c0 * N * 4);
+        }
+      }
+    } finally {
+      this.core.heap.release(stage);
+    }
     if (x) transposeInto(this.core.f64, this.xT!.ptr >>> 3, x, N, J);
     this.a.view().fill(1); // ρ = 1/2 until setRho
     if (latent) {
@@ -849,7 +866,7 @@ export class FraserObjective {
     const mean = new Float64Array(J), sd = new Float64Array(J);
     for (let j0 = 0; j0 < J; j0 += B) {
       const nb = Math.min(B, J - j0);
-      this.residualRows(nb, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, m.mu.ptr + j0 * N * 8, N, pc, this.rowLoss.ptr, this.rowGrad.ptr);
+      this.residualRows(nb, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, m.mu.ptr + j0 * N * 8, N, pc, this.rowLoss.ptr, this.rowGrad.ptr, this.blk.ptr);
       const f64 = this.core.f64;
       mean.set(f64.subarray(this.rowLoss.ptr >>> 3, (this.rowLoss.ptr >>> 3) + nb), j0);
       sd.set(f64.subarray(this.rowGrad.ptr >>> 3, (this.rowGrad.ptr >>> 3) + nb), j0);
@@ -975,18 +992,40 @@ export class FraserObjective {
   }
 }
 
+/**
+ * The columns `cols` of an M×J count matrix into dst (u32, M×|cols| row-major from element `at`):
+ * runs of consecutive columns are copied whole (TypedArray.set), so without dropped junctions a
+ * row of a block is one copy.
+ */
+export function copyColumnsInto(dst: Uint32Array, at: number, src: CountArray, M: number, J: number, cols: Uint32Array): void {
+  const w = cols.length;
+  const runs: number[] = []; // [source column, destination column, length]
+  for (let a = 0; a < w; ) {
+    let b = a + 1;
+    while (b < w && cols[b] === cols[b - 1] + 1) b++;
+    runs.push(cols[a], a, b - a);
+    a = b;
+  }
+  if (runs.length / 3 > w / 8) {
+    for (let i = 0; i < M; i++) for (let jj = 0; jj < w; jj++) dst[at + i * w + jj] = src[i * J + cols[jj]];
+    return;
+  }
+  for (let i = 0; i < M; i++) {
+    const s = i * J, d = at + i * w;
+    for (let r = 0; r < runs.length; r += 3) dst.set(src.subarray(s + runs[r], s + runs[r] + runs[r + 2]), d + runs[r + 1]);
+  }
+}
+
 /** dst[off + j·N + i] = src[i·J + j] (N×J → J×N), in tiles so both sides stay in cache. */
-function transposeInto(dst: Float64Array | Uint32Array, off: number, src: ArrayLike<number>, N: number, J: number, cols?: Uint32Array): void {
+function transposeInto(dst: Float64Array, off: number, src: Float64Array, N: number, J: number): void {
   const T = 32;
-  const Jd = cols ? cols.length : J;
   for (let i0 = 0; i0 < N; i0 += T) {
     const i1 = Math.min(N, i0 + T);
-    for (let j0 = 0; j0 < Jd; j0 += T) {
-      const j1 = Math.min(Jd, j0 + T);
+    for (let j0 = 0; j0 < J; j0 += T) {
+      const j1 = Math.min(J, j0 + T);
       for (let j = j0; j < j1; j++) {
         const d = off + j * N;
-        const s = cols ? cols[j] : j;
-        for (let i = i0; i < i1; i++) dst[d + i] = src[i * J + s];
+        for (let i = i0; i < i1; i++) dst[d + i] = src[i * J + j];
       }
     }
   }
