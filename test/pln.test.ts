@@ -12,7 +12,7 @@ import { PlnObjective } from '../src/models/pln/objective.js';
 import { endToEndObjective, encoderInput } from '../src/models/pln/amortised.js';
 import { Mlp } from '../src/nn/mlp.js';
 import { gaugeRotation } from '../src/models/pln/gauge.js';
-import { WasmLbfgs } from '../src/models/pln/lbfgs-wasm.js';
+import { WasmLbfgs } from '../src/optim/lbfgs-wasm.js';
 import { lbfgs } from '../src/optim/index.js';
 import { getCore } from '../src/wasm/core.js';
 import { readFileSync } from 'node:fs';

@@ -1,6 +1,7 @@
 import { ArgumentTypeError, ArgumentValueError, LatentWasmError, ShapeError, requireInteger } from '../../errors.js';
 import { averagePrecision } from '../../metrics.js';
-import { brentBatch, lbfgs, minimizeBatch } from '../../optim/index.js';
+import { brentBatch, minimizeBatch } from '../../optim/index.js';
+import { WasmLbfgs } from '../../optim/lbfgs-wasm.js';
 import { Rng } from '../../random.js';
 import { COUNTS_CHECKED, FraserObjective, SOURCE_COLUMNS, copyColumnsInto } from './objective.js';
 import { fitLogitRho } from './rho.js';
@@ -1067,11 +1068,20 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
     for (let round = 1; round <= maxRounds; round++) {
       checkAbort(signal);
       // The reference's L-BFGS-B stopping rule (factr = 1e7: relative change of f ≤ 2.2e-9), at most encIter iterations.
-      const r = lbfgs(train.encoderObjective(), train.getEncoder(), { maxIterations: encIter, ftol: 2.220446049250313e-9, signal });
-      checkAbort(signal);
-      train.setEncoder(r.x);
-      history.push(r.f);
-      progress({ stage: 'updateE', round, loss: r.f });
+      // lbfgs's defaults otherwise (m = 10, gtol = 1e-6), with its vector work in WebAssembly.
+      const opt = new WasmLbfgs(train.encoderObjective(), Js * q, 10, undefined, { core });
+      let fE: number;
+      try {
+        opt.start(train.getEncoder());
+        opt.run({ maxIterations: encIter, ftol: 2.220446049250313e-9, gtol: 1e-6, signal });
+        checkAbort(signal);
+        train.setEncoder(opt.x);
+        fE = opt.f;
+      } finally {
+        opt.dispose();
+      }
+      history.push(fE);
+      progress({ stage: 'updateE', round, loss: fE });
       fitDecoder(train, decIter, signal, options.decoderOptimizer);
       history.push(train.nll());
       progress({ stage: 'updateD', round, loss: history[history.length - 1] });

@@ -17,7 +17,7 @@ import { ArgumentTypeError, ArgumentValueError, LatentWasmError, ShapeError, req
 import { gramSvd, matrix } from '../../linalg/index.js';
 import { lbfgs } from '../../optim/index.js';
 import { isConvergedReason } from '../../optim/common.js';
-import { WasmLbfgs, type WasmLbfgsRunOptions } from './lbfgs-wasm.js';
+import { WasmLbfgs, type WasmLbfgsRunOptions } from '../../optim/lbfgs-wasm.js';
 import { gaugeRotation, gaugeRows } from './gauge.js';
 import type { OptimResult, StopReason } from '../../optim/common.js';
 import type { Core } from '../../wasm/core.js';

@@ -1,7 +1,8 @@
 /**
- * L-BFGS for the PLN fits, where θ has 4·10⁵ (pca) to 4·10⁶ (full) entries and the vector work
- * of an iteration (the two-loop recursion over the stored pairs, forming the new pair, copying the
- * accepted point) costs as much as an evaluation when done in JS. The algorithm is that of
+ * L-BFGS for the fits with large parameter vectors — PLN's θ (4·10⁵ to 4·10⁶ entries), FRASER's
+ * encoder E (J×q, 10⁵ at J = 5000, q = 20) — where the vector work of an iteration (the two-loop
+ * recursion over the stored pairs, forming the new pair, copying the accepted point) costs as much
+ * as an evaluation, or a good part of one, when done in JS. The algorithm is that of
  * src/optim/lbfgs.ts with a preconditioner — H₀ = γD, γ = sᵀy/yᵀDy of the newest pair, pairs kept
  * when sᵀy > ε‖y‖², the strong-Wolfe line search of src/optim/linesearch.ts, first trial step 1
  * (1/‖g‖ with an empty memory and no preconditioner), the same ftol/gtol/xtol tests — with:
@@ -14,10 +15,10 @@
  * The same iterates as lbfgs.ts up to rounding. No serialisable state: the fits' private engine,
  * resumed with `start` (new point, empty memory) and `run` (continue).
  */
-import { EPS, relativeChange, type Objective, type StopReason } from '../../optim/common.js';
-import { LS_OK, StrongWolfeLineSearch } from '../../optim/linesearch.js';
-import { getCore, type Core } from '../../wasm/core.js';
-import { Workspace, type WasmArray } from '../../wasm/workspace.js';
+import { EPS, relativeChange, type Objective, type StopReason } from './common.js';
+import { LS_OK, StrongWolfeLineSearch } from './linesearch.js';
+import { getCore, type Core } from '../wasm/core.js';
+import { Workspace, type WasmArray } from '../wasm/workspace.js';
 
 type TwoLoopKernel = (n: number, count: number, pSPtr: number, pYPtr: number, pRho: number, pAlpha: number, pG: number, pD: number, pd: number) => number;
 type PairKernel = (n: number, alpha: number, pd: number, pGa: number, pG: number, pS: number, pY: number, pOut: number) => void;
