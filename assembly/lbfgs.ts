@@ -1,4 +1,4 @@
-// L-BFGS vector work for the PLN fits (src/models/pln/lbfgs-wasm.ts), where θ has up to ~4·10⁶
+// L-BFGS vector work for the PLN fits and FRASER's encoder (src/optim/lbfgs-wasm.ts), where θ has up to ~4·10⁶
 // entries and each iteration's sweeps over the stored pairs are the cost: the two-loop recursion
 // (Nocedal & Wright 2006, Algorithm 7.4) with H₀ = γ·D, its passes fused as in src/optim/lbfgs.ts
 // (each sweep does one update and the next dot product), and the new pair s = α·d, y = g⁺ − g
