@@ -423,10 +423,14 @@ function cellsV(
           v128.store(CELL_PN + s8, one, CELL_CHUNK << 3);
           v128.store(CELL_PN + s8, zero, CELL_PN_N);
           v128.store(CELL_PN + s8, zero, CELL_PN_N + (CELL_CHUNK << 3));
-          pushHead(f64x2.extract_lane(alpha, 0), f64x2.extract_lane(ha, 0), s8);
-          pushHead(f64x2.extract_lane(alpha, 1), f64x2.extract_lane(ha, 1), s8 + 8);
-          pushHead(f64x2.extract_lane(beta, 0), f64x2.extract_lane(hb, 0), s8 + (CELL_CHUNK << 3));
-          pushHead(f64x2.extract_lane(beta, 1), f64x2.extract_lane(hb, 1), s8 + (CELL_CHUNK << 3) + 8);
+          if (v128.any_true(ha)) {
+            pushHead(f64x2.extract_lane(alpha, 0), f64x2.extract_lane(ha, 0), s8);
+            pushHead(f64x2.extract_lane(alpha, 1), f64x2.extract_lane(ha, 1), s8 + 8);
+          }
+          if (v128.any_true(hb)) {
+            pushHead(f64x2.extract_lane(beta, 0), f64x2.extract_lane(hb, 0), s8 + (CELL_CHUNK << 3));
+            pushHead(f64x2.extract_lane(beta, 1), f64x2.extract_lane(hb, 1), s8 + (CELL_CHUNK << 3) + 8);
+          }
         }
         for (let b = 0; b < CELL_HB_N; b++) {
           const cp = CELL_HB_CNT + (<usize>b << 2);
