@@ -423,6 +423,8 @@ function cellsV(
           v128.store(CELL_PN + s8, one, CELL_CHUNK << 3);
           v128.store(CELL_PN + s8, zero, CELL_PN_N);
           v128.store(CELL_PN + s8, zero, CELL_PN_N + (CELL_CHUNK << 3));
+          // Both lanes of a side without a head (often k = 0, or both tails past a head of none)
+          // skip the bucket writes.
           if (v128.any_true(ha)) {
             pushHead(f64x2.extract_lane(alpha, 0), f64x2.extract_lane(ha, 0), s8);
             pushHead(f64x2.extract_lane(alpha, 1), f64x2.extract_lane(ha, 1), s8 + 8);
