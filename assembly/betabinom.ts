@@ -79,6 +79,18 @@ const CELL_Q_GF: usize = <usize>CELL_Q_CAP << 4;
 const CELL_Q_LF: usize = <usize>CELL_Q_CAP * 24;
 const CELL_Q: usize = memory.data(CELL_Q_CAP << 5, 16);
 const CELL_Q_COL: usize = memory.data(CELL_Q_CAP << 2, 16);
+// cellsV's sides with a head (h ≥ 1), bucketed by floor(h/4) (h ≤ CELL_K_WIDE = 48: 13 buckets),
+// up to two per cell of a chunk and three pads each: x and h (f64), and where P and N go (u32 byte
+// offset into CELL_PN). The heads of a chunk, P then N, α sides then β sides by column, and one
+// slot for the pads.
+const CELL_HB_N: i32 = 13;
+const CELL_HB_CAP: i32 = 2 * CELL_CHUNK + 4;
+const CELL_HB_X: usize = memory.data(CELL_HB_N * CELL_HB_CAP * 8, 16);
+const CELL_HB_H: usize = memory.data(CELL_HB_N * CELL_HB_CAP * 8, 16);
+const CELL_HB_D: usize = memory.data(CELL_HB_N * CELL_HB_CAP * 4, 16);
+const CELL_HB_CNT: usize = memory.data(CELL_HB_N * 4, 16);
+const CELL_PN_N: usize = <usize>(2 * CELL_CHUNK + 2) << 3;
+const CELL_PN: usize = memory.data((2 * CELL_CHUNK + 2) * 16, 16);
 /** The reference's ridge on logit ρ in the ρ fit: 1e-4·t². */
 const RHO_PENALTY: f64 = 1e-4;
 
@@ -237,13 +249,13 @@ function cellsS(
   return full ? v128.load(p) : v128.load64_splat(p);
 }
 
-// Head products of the two sides of a pair of cells, for cellsV: P = Π_{i<h}(x+i) and
-// N = P·Σ_{i<h} 1/(x+i) (so Δlnγ(x,h) = ln P, Δψ(x,h) = N/P) of (x1, h1) and (x2, h2), h integers
-// ≥ 0, as two independent chains over quads of factors: t(t+1)(t+2)(t+3) = u(u+2) with
-// u = t(t+3), whose derivative in t is (2u+2)(2t+3). Quads that every lane needs run without
-// masks, the rest mask lanes past their own h (multiply by 1, add 0); the h mod 4 factors left
-// of each lane follow as a pair (q = t² + t, q′ = 2t+1) and a single factor. Leaves P1, N1, P2,
-// N2 at CELL_HEAD_V.
+// Head products of four sides for cellsV: P = Π_{i<h}(x+i) and N = P·Σ_{i<h} 1/(x+i) (so
+// Δlnγ(x,h) = ln P, Δψ(x,h) = N/P) of (x1, h1) and (x2, h2), h integers ≥ 0 with
+// floor(h/4) = quads in every lane (the sides come bucketed by floor(h/4), see cellsV), as two
+// independent chains over quads of factors: t(t+1)(t+2)(t+3) = u(u+2) with u = t(t+3), whose
+// derivative in t is (2u+2)(2t+3). The quads run without masks; the h mod 4 factors left of each
+// lane follow as a pair (q = t² + t, q′ = 2t+1) and a single factor, masked per lane (multiply by
+// 1, add 0). Leaves P1, N1, P2, N2 at CELL_HEAD_V.
 const CELL_HEAD_V: usize = memory.data(64, 16);
 
 /** a where mask, else b; mask lanes all ones or all zeros (one blend with relaxed SIMD). */
@@ -255,21 +267,14 @@ const CELL_HEAD_V: usize = memory.data(64, 16);
   }
 }
 
-@inline function cellHeads2V(x1: v128, h1: v128, x2: v128, h2: v128): void {
-  // pmin/pmax are single instructions (scalar min/max branch on NaN and signed zeros).
-  const mn = f64x2.pmin(h1, h2);
-  const mx = f64x2.pmax(h1, h2);
-  const hmin = f64x2.extract_lane(f64x2.pmin(mn, v128.shuffle<i64>(mn, mn, 1, 0)), 0);
-  const hmax = f64x2.extract_lane(f64x2.pmax(mx, v128.shuffle<i64>(mx, mx, 1, 0)), 0);
+@inline function cellHeads2V(x1: v128, h1: v128, x2: v128, h2: v128, quads: i32): void {
   const one = splat(1.0);
   const two = splat(2.0);
   const three = splat(3.0);
   const four = splat(4.0);
   let p1 = one, n1 = splat(0.0), t1 = x1;
   let p2 = one, n2 = splat(0.0), t2 = x2;
-  // i is the number of factors after the step.
-  let i: f64 = 4;
-  for (; i <= hmin; i += 4) {
+  for (let i = 0; i < quads; i++) {
     const u1 = f64x2.mul(t1, f64x2.add(t1, three));
     const u2 = f64x2.mul(t2, f64x2.add(t2, three));
     const v1 = f64x2.add(u1, two);
@@ -284,30 +289,6 @@ const CELL_HEAD_V: usize = memory.data(64, 16);
     p2 = f64x2.mul(p2, q2);
     t1 = f64x2.add(t1, four);
     t2 = f64x2.add(t2, four);
-  }
-  if (i <= hmax) {
-    // Quad (t, …, t+3) is complete when t+3 ≤ x+h−1; the values are whole numbers apart, so
-    // comparing t with x+h−3.5 is safe against rounding.
-    const lim1 = f64x2.sub(f64x2.add(x1, h1), splat(3.5));
-    const lim2 = f64x2.sub(f64x2.add(x2, h2), splat(3.5));
-    for (; i <= hmax; i += 4) {
-      const l1 = f64x2.lt(t1, lim1);
-      const l2 = f64x2.lt(t2, lim2);
-      const u1 = f64x2.mul(t1, f64x2.add(t1, three));
-      const u2 = f64x2.mul(t2, f64x2.add(t2, three));
-      const v1 = f64x2.add(u1, two);
-      const v2 = f64x2.add(u2, two);
-      const q1 = blendV(f64x2.mul(u1, v1), one, l1);
-      const q2 = blendV(f64x2.mul(u2, v2), one, l2);
-      const d1 = v128.and(f64x2.mul(f64x2.add(u1, v1), fmaV(t1, two, three)), l1);
-      const d2 = v128.and(f64x2.mul(f64x2.add(u2, v2), fmaV(t2, two, three)), l2);
-      n1 = fmaV(n1, q1, f64x2.mul(p1, d1));
-      n2 = fmaV(n2, q2, f64x2.mul(p2, d2));
-      p1 = f64x2.mul(p1, q1);
-      p2 = f64x2.mul(p2, q2);
-      t1 = f64x2.add(t1, four);
-      t2 = f64x2.add(t2, four);
-    }
   }
   // The h mod 4 factors left: a pair from x + h − (h mod 4) where h mod 4 ≥ 2, then x+h−1 where h is odd.
   const quarter = splat(0.25);
@@ -391,10 +372,12 @@ function cellsV(
     let gsum = zero;
     let pacc = one;
     let eacc = i64x2.splat(0);
-    // The row goes in chunks of CELL_CHUNK columns, each in three loops whose bodies are short
-    // and independent from one pair of cells to the next: α, β and a·μ(1−μ) of every cell (an
-    // exp and a division); the heads (one division per pair of cells), queueing the sides whose
-    // count exceeds K_row (see CELL_K_WIDE); the queued tails, four at a time.
+    // The row goes in chunks of CELL_CHUNK columns, each in loops whose bodies are short and
+    // independent from one pair of cells to the next: α, β and a·μ(1−μ) of every cell (an exp and
+    // a division); with integer c, the head products of every side, bucketed by length and four
+    // at a time (see cellHeads2V); the cells (one division per pair of cells for the heads'
+    // Δψ), queueing the sides whose count exceeds K_row (see CELL_K_WIDE); the queued tails,
+    // four at a time.
     // The odd last column runs through the same vector code (both lanes hold it; lane 1 is
     // dropped), so a value never depends on the row length.
     for (let c0 = 0; c0 < cols; c0 += CELL_CHUNK) {
@@ -415,6 +398,79 @@ function cellsV(
         v128.store(CELL_AB + s8, f64x2.mul(select(em, inv, pos), av), CELL_CHUNK << 3);
         // a·μ(1−μ) = a·e/(1+e)² for G.
         v128.store(CELL_AB + s8, f64x2.mul(f64x2.mul(em, inv), av), CELL_CHUNK << 4);
+      }
+      if (intC) {
+        // The heads: every side with h ≥ 1 goes to the bucket of floor(h/4), then each bucket
+        // runs four sides at a time with the same number of quads and no masked quad (cells
+        // paired as they come would run all four sides of a pair to the largest h).
+        for (let i = c0; i < c1; i += 2) {
+          const full = i + 1 < cols;
+          const o4 = <usize>i << 2;
+          const s8 = <usize>(i - c0) << 3;
+          const nn = countsV(nRow + o4, full);
+          const live = f64x2.ne(nn, zero);
+          if (!anyTrue(live)) continue;
+          const counted = full ? live : i64x2.replace_lane(live, 1, 0);
+          const kk = countsV(kRow + o4, full);
+          const alpha = v128.load(CELL_AB + s8);
+          const beta = v128.load(CELL_AB + s8, CELL_CHUNK << 3);
+          const kc = f64x2.add(kk, cv);
+          const mc = f64x2.add(f64x2.sub(nn, kk), cv);
+          // h as in the loop below; 0 (P = 1, N = 0) for cells not counted.
+          const ha = v128.and(select(kc, v128.and(shift, f64x2.lt(alpha, shift)), f64x2.le(kc, kRowMax)), counted);
+          const hb = v128.and(select(mc, v128.and(shift, f64x2.lt(beta, shift)), f64x2.le(mc, kRowMax)), counted);
+          v128.store(CELL_PN + s8, one);
+          v128.store(CELL_PN + s8, one, CELL_CHUNK << 3);
+          v128.store(CELL_PN + s8, zero, CELL_PN_N);
+          v128.store(CELL_PN + s8, zero, CELL_PN_N + (CELL_CHUNK << 3));
+          // Both lanes of a side without a head (often k = 0, or both tails past a head of none)
+          // skip the bucket writes.
+          if (v128.any_true(ha)) {
+            pushHead(f64x2.extract_lane(alpha, 0), f64x2.extract_lane(ha, 0), s8);
+            pushHead(f64x2.extract_lane(alpha, 1), f64x2.extract_lane(ha, 1), s8 + 8);
+          }
+          if (v128.any_true(hb)) {
+            pushHead(f64x2.extract_lane(beta, 0), f64x2.extract_lane(hb, 0), s8 + (CELL_CHUNK << 3));
+            pushHead(f64x2.extract_lane(beta, 1), f64x2.extract_lane(hb, 1), s8 + (CELL_CHUNK << 3) + 8);
+          }
+        }
+        for (let b = 0; b < CELL_HB_N; b++) {
+          const cp = CELL_HB_CNT + (<usize>b << 2);
+          const cnt = load<i32>(cp);
+          if (cnt == 0) continue;
+          store<i32>(cp, 0);
+          const ob = <usize>(b * CELL_HB_CAP);
+          // Pads up to a multiple of four: x = 1, h = 4b, P and N into the spare slot.
+          for (let q = cnt; q < cnt + 3; q++) {
+            const o = ob + <usize>q;
+            store<f64>(CELL_HB_X + (o << 3), 1.0);
+            store<f64>(CELL_HB_H + (o << 3), <f64>(b << 2));
+            store<u32>(CELL_HB_D + (o << 2), <u32>(2 * CELL_CHUNK) << 3);
+          }
+          for (let q = 0; q < cnt; q += 4) {
+            const o = ob + <usize>q;
+            const ox = CELL_HB_X + (o << 3);
+            const oh = CELL_HB_H + (o << 3);
+            cellHeads2V(v128.load(ox), v128.load(oh), v128.load(ox, 16), v128.load(oh, 16), b);
+            const p1 = v128.load(CELL_HEAD_V);
+            const n1 = v128.load(CELL_HEAD_V, 16);
+            const p2 = v128.load(CELL_HEAD_V, 32);
+            const n2 = v128.load(CELL_HEAD_V, 48);
+            const od = CELL_HB_D + (o << 2);
+            const d0 = CELL_PN + <usize>load<u32>(od);
+            const d1 = CELL_PN + <usize>load<u32>(od, 4);
+            const d2 = CELL_PN + <usize>load<u32>(od, 8);
+            const d3 = CELL_PN + <usize>load<u32>(od, 12);
+            v128.store64_lane(d0, p1, 0);
+            v128.store64_lane(d0, n1, 0, CELL_PN_N);
+            v128.store64_lane(d1, p1, 1);
+            v128.store64_lane(d1, n1, 1, CELL_PN_N);
+            v128.store64_lane(d2, p2, 0);
+            v128.store64_lane(d2, n2, 0, CELL_PN_N);
+            v128.store64_lane(d3, p2, 1);
+            v128.store64_lane(d3, n2, 1, CELL_PN_N);
+          }
+        }
       }
       let nq = 0;
       for (let i = c0; i < c1; i += 2) {
@@ -450,12 +506,11 @@ function cellsV(
           const hdB = f64x2.le(mc, kRowMax);
           const ha = select(kc, v128.and(shift, f64x2.lt(alpha, shift)), hdA);
           const hb = select(mc, v128.and(shift, f64x2.lt(beta, shift)), hdB);
-          cellHeads2V(alpha, ha, beta, hb);
-          const pa = v128.load(CELL_HEAD_V);
-          const pb = v128.load(CELL_HEAD_V, 32);
+          const pa = v128.load(CELL_PN + s8);
+          const pb = v128.load(CELL_PN + s8, CELL_CHUNK << 3);
           const pab = f64x2.mul(pa, pb);
           // Δψβ − Δψα of the heads = (Nβ·Pα − Nα·Pβ)/(Pα·Pβ): one division per pair of cells.
-          g = wantG ? f64x2.mul(gf, f64x2.div(fnmaV(v128.load(CELL_HEAD_V, 16), pb, f64x2.mul(v128.load(CELL_HEAD_V, 48), pa)), pab)) : zero;
+          g = wantG ? f64x2.mul(gf, f64x2.div(fnmaV(v128.load(CELL_PN + s8, CELL_PN_N), pb, f64x2.mul(v128.load(CELL_PN + s8, CELL_PN_N + (CELL_CHUNK << 3)), pa)), pab)) : zero;
           if (wRow) {
             loss = f64x2.mul(f64x2.neg(logCoreV(pab)), sw);
           } else {
@@ -555,6 +610,18 @@ function cellsV(
     total += ls;
   }
   return total;
+}
+
+/** Puts a side's head (x, h) in the bucket of floor(h/4) (see cellsV), counted where h ≥ 1; P and N go to CELL_PN + dest. */
+@inline function pushHead(x: f64, h: f64, dest: usize): void {
+  const b = <i32>(h * 0.25);
+  const cp = CELL_HB_CNT + (<usize>b << 2);
+  const q = load<i32>(cp);
+  const o = <usize>(b * CELL_HB_CAP + q);
+  store<f64>(CELL_HB_X + (o << 3), x);
+  store<f64>(CELL_HB_H + (o << 3), h);
+  store<u32>(CELL_HB_D + (o << 2), <u32>dest);
+  store<i32>(cp, q + <i32>(h != 0));
 }
 
 /** Queues lane `lane` of a side's tail (see cellsV) at slot nq; returns nq + 1 where `use` ≠ 0, else nq. */
