@@ -5,18 +5,13 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, loadCore, type Core } from '../src/index.js';
+import type { Core } from '../src/index.js';
+import { loadCores } from './cores.js';
 
 let cores: Record<string, Core>;
 
 test.before(async () => {
-  await init();
-  cores = { simd: await loadCore({ simd: 'baseline' }), scalar: await loadCore({ simd: 'scalar' }) };
-  try {
-    cores.relaxed = await loadCore({ simd: 'relaxed' });
-  } catch {
-    // Node without --experimental-wasm-relaxed-simd: the relaxed binary is tested by npm test.
-  }
+  cores = await loadCores();
 });
 
 type Cells = (...args: number[]) => number;
