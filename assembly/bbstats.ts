@@ -725,19 +725,41 @@ function pValueCellS(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
 
 /** p for one cell: ln f as logPmfCellS, then pValueFromLogPmf; NaN outside the domain, 1 at n = 0. */
 function pValueOneS(k: f64, n: f64, mu: f64, rho: f64): f64 {
-  const lf = logPmfCellS(k, n, mu, rho);
-  if (lf != lf) return NaN;
-  if (n == 0) return 1.0;
-  const m = clamp01(mu);
-  const r = clamp01(rho);
-  const s = (1.0 - r) / r;
-  return pValueFromLogPmf(k, n, m * s, (1.0 - m) * s, lf);
+  return pValueOneMS(k, n, mu, 0, rho, false);
 }
 
-/** Both lanes by pValueOneS (inputs read before the output is written: pout may alias an input). */
-@inline function pValuePairS(k: v128, n: v128, mu: v128, rho: v128): v128 {
-  const p0 = pValueOneS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0));
-  const p1 = pValueOneS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1));
+/**
+ * pValueOneS with 1 − μ given (omu, clamped as μ; NaN gives NaN) where useOmu, else 1 − μ formed
+ * from the clamped μ (exactly as pValueOneS).
+ */
+function pValueOneMS(k: f64, n: f64, mu: f64, omu: f64, rho: f64, useOmu: bool): f64 {
+  if (!valid(k, n, mu, rho) || (useOmu && omu != omu)) return NaN;
+  if (n == 0) return 1.0;
+  const m = clamp01(mu);
+  const om = useOmu ? clamp01(omu) : 1.0 - m;
+  const r = clamp01(rho);
+  const s = (1.0 - r) / r;
+  const a = m * s;
+  const b = om * s;
+  // ln f as logPmfCellS: the closed form for n < S_TABLE_N, else the accurate form.
+  const lf = n < <f64>S_TABLE_N ? logPmfFastS(k, n, a, b) : betaBinomLogPmfAB(k, n, a, b);
+  return pValueFromLogPmf(k, n, a, b, lf);
+}
+
+/** Lane 1 of v where hi, else lane 0. */
+@inline function laneOf(v: v128, hi: bool): f64 {
+  return hi ? f64x2.extract_lane(v, 1) : f64x2.extract_lane(v, 0);
+}
+
+/** p of lane 1 (hi) or 0 by pValueOneMS. */
+@inline function pValueLaneS(k: v128, n: v128, mu: v128, omu: v128, rho: v128, useOmu: bool, hi: bool): f64 {
+  return pValueOneMS(laneOf(k, hi), laneOf(n, hi), laneOf(mu, hi), laneOf(omu, hi), laneOf(rho, hi), useOmu);
+}
+
+/** Both lanes by pValueOneMS (inputs read before the output is written: pout may alias an input). */
+@inline function pValuePairS(k: v128, n: v128, mu: v128, omu: v128, rho: v128, useOmu: bool): v128 {
+  const p0 = pValueLaneS(k, n, mu, omu, rho, useOmu, false);
+  const p1 = pValueLaneS(k, n, mu, omu, rho, useOmu, true);
   return f64x2.replace_lane(f64x2.splat(p0), 1, p1);
 }
 
@@ -754,22 +776,28 @@ function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
   const n = v128.load(pn + o);
   const mu = v128.load(pmu + o);
   const rho = v128.load(prho + o);
-  v128.store(pout + o, pValuePair(k, n, mu, rho));
+  v128.store(pout + o, pValuePair(k, n, mu, mu, rho, false));
 }
 
-/** p of a pair of cells, as pValuePairV describes. */
-@inline function pValuePair(k: v128, n: v128, mu: v128, rho: v128): v128 {
+/**
+ * p of a pair of cells, as pValuePairV describes; with useOmu, 1 − μ is taken from omu (clamped
+ * as μ) instead of being formed from μ.
+ */
+@inline function pValuePair(k: v128, n: v128, mu: v128, omu: v128, rho: v128, useOmu: bool): v128 {
   const one = splat(1.0);
-  if (!allTrue(fastLanes(k, n, mu, rho))) return pValuePairS(k, n, mu, rho);
+  let ok = fastLanes(k, n, mu, rho);
+  if (useOmu) ok = v128.and(ok, f64x2.eq(omu, omu));
+  if (!allTrue(ok)) return pValuePairS(k, n, mu, omu, rho, useOmu);
   // pmin/pmax (one instruction each) clamp as clamp01: NaN lanes were excluded above.
   const m = f64x2.pmin(f64x2.pmax(mu, splat(EDGE)), splat(1.0 - EDGE));
+  const om = useOmu ? f64x2.pmin(f64x2.pmax(omu, splat(EDGE)), splat(1.0 - EDGE)) : f64x2.sub(one, m);
   const r = f64x2.pmin(f64x2.pmax(rho, splat(EDGE)), splat(1.0 - EDGE));
   const sc = f64x2.div(f64x2.sub(one, r), r);
   const a = f64x2.mul(m, sc);
-  const b = f64x2.mul(f64x2.sub(one, m), sc);
+  const b = f64x2.mul(om, sc);
   const f = logPmfFastV(k, n, a, b, true);
   // Regime: f(k) < e^−450 (tiny p) needs the rescaled, log-space sums of the scalar path.
-  if (!allTrue(f64x2.ge(f, splat(MIN_LIN_F)))) return pValuePairS(k, n, mu, rho);
+  if (!allTrue(f64x2.ge(f, splat(MIN_LIN_F)))) return pValuePairS(k, n, mu, omu, rho, useOmu);
   const ab = f64x2.add(a, b);
   const lower = f64x2.le(f64x2.mul(k, ab), f64x2.mul(n, a));
   const kk = select(k, f64x2.sub(n, k), lower);
@@ -808,18 +836,14 @@ function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
     redo = v128.load(TAIL_REDO);
   }
   let p = f64x2.pmin(one, f64x2.mul(splat(2.0), f64x2.pmin(direct, oth)));
-  if (anyTrue(redo)) p = redoLanes(p, redo, k, n, mu, rho);
+  if (anyTrue(redo)) p = redoLanes(p, redo, k, n, mu, omu, rho, useOmu);
   return p;
 }
 
-/** p with the lanes set in `redo` replaced by pValueOneS (the others are not recomputed). */
-function redoLanes(p: v128, redo: v128, k: v128, n: v128, mu: v128, rho: v128): v128 {
-  if (i64x2.extract_lane(redo, 0) != 0) {
-    p = f64x2.replace_lane(p, 0, pValueOneS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0)));
-  }
-  if (i64x2.extract_lane(redo, 1) != 0) {
-    p = f64x2.replace_lane(p, 1, pValueOneS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1)));
-  }
+/** p with the lanes set in `redo` replaced by pValueOneMS (the others are not recomputed). */
+function redoLanes(p: v128, redo: v128, k: v128, n: v128, mu: v128, omu: v128, rho: v128, useOmu: bool): v128 {
+  if (i64x2.extract_lane(redo, 0) != 0) p = f64x2.replace_lane(p, 0, pValueLaneS(k, n, mu, omu, rho, useOmu, false));
+  if (i64x2.extract_lane(redo, 1) != 0) p = f64x2.replace_lane(p, 1, pValueLaneS(k, n, mu, omu, rho, useOmu, true));
   return p;
 }
 
@@ -829,31 +853,54 @@ function redoLanes(p: v128, redo: v128, k: v128, n: v128, mu: v128, rho: v128): 
  * pY + r·ldy, f64), μ = sigmoid(y), k and n u32 at pK/pN + r·ldk, and ρ[r] at pRho; p goes to
  * pOut + r·ldo. The same p as betaBinomPValueArray on those cells (pairs of cells in f64x2 where
  * the build has SIMD, the odd last cell and the scalar build by pValueOneS).
+ * With pMu ≠ 0, μ is read from there instead (f64, row r at pMu + r·ldk·8, like k) and pY, pB are
+ * not read; with pOmu ≠ 0 too, 1 − μ is read from pOmu (same layout; more accurate than 1 − μ where
+ * μ is near 1) and used for β, else it is formed as 1 − μ. p may overwrite μ or 1 − μ in place
+ * when pOut and ldo match (each pair of cells is read before its p is written).
  */
 export function fraserPValueRows(
   rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+  pMu: usize, pOmu: usize,
 ): void {
-  pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, true);
+  pValueRowsAny(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, pMu, pOmu, true);
 }
 
 /** Scalar twin of fraserPValueRows. */
 export function fraserPValueRowsScalar(
   rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+  pMu: usize, pOmu: usize,
 ): void {
-  pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, false);
+  pValueRowsAny(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, pMu, pOmu, false);
 }
 
-function pValueRows(
+/** The rows loop in one of three modes (μ from Y and b; μ given; μ and 1 − μ given). */
+function pValueRowsAny(
   rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
-  vector: bool,
+  pMu: usize, pOmu: usize, vector: bool,
 ): void {
   if (!sTableReady) buildSTable();
+  if (pMu == 0) pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, 0, 0, vector, MU_FROM_Y);
+  else if (pOmu == 0) pValueRows(rows, cols, 0, 0, pK, pN, ldk, 0, pRho, pOut, ldo, pMu, pMu, vector, MU_GIVEN);
+  else pValueRows(rows, cols, 0, 0, pK, pN, ldk, 0, pRho, pOut, ldo, pMu, pOmu, vector, MU_OMU_GIVEN);
+}
+
+const MU_FROM_Y: i32 = 0;
+const MU_GIVEN: i32 = 1;
+const MU_OMU_GIVEN: i32 = 2;
+
+@inline function pValueRows(
+  rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+  pMu: usize, pOmu: usize, vector: bool, mode: i32,
+): void {
+  const useOmu = mode == MU_OMU_GIVEN;
   for (let r = 0; r < rows; r++) {
-    const b = load<f64>(pB + (<usize>r << 3));
+    const b = mode == MU_FROM_Y ? load<f64>(pB + (<usize>r << 3)) : 0.0;
     const rho = load<f64>(pRho + (<usize>r << 3));
     const yRow = pY + ((<usize>r * <usize>ldy) << 3);
     const kRow = pK + ((<usize>r * <usize>ldk) << 2);
     const nRow = pN + ((<usize>r * <usize>ldk) << 2);
+    const mRow = pMu + ((<usize>r * <usize>ldk) << 3);
+    const omRow = pOmu + ((<usize>r * <usize>ldk) << 3);
     const oRow = pOut + ((<usize>r * <usize>ldo) << 3);
     let i = 0;
     if (ASC_FEATURE_SIMD && vector) {
@@ -862,14 +909,17 @@ function pValueRows(
       for (; i + 1 < cols; i += 2) {
         const k = f64x2.convert_low_i32x4_u(v128.load64_zero(kRow + (<usize>i << 2)));
         const n = f64x2.convert_low_i32x4_u(v128.load64_zero(nRow + (<usize>i << 2)));
-        const mu = sigmoidV(f64x2.add(v128.load(yRow + (<usize>i << 3)), bv));
-        v128.store(oRow + (<usize>i << 3), pValuePair(k, n, mu, rv));
+        const mu = mode == MU_FROM_Y ? sigmoidV(f64x2.add(v128.load(yRow + (<usize>i << 3)), bv)) : v128.load(mRow + (<usize>i << 3));
+        const omu = useOmu ? v128.load(omRow + (<usize>i << 3)) : mu;
+        v128.store(oRow + (<usize>i << 3), pValuePair(k, n, mu, omu, rv, useOmu));
       }
     }
     for (; i < cols; i++) {
       const k = <f64>load<u32>(kRow + (<usize>i << 2));
       const n = <f64>load<u32>(nRow + (<usize>i << 2));
-      store<f64>(oRow + (<usize>i << 3), pValueOneS(k, n, sigmoidS(load<f64>(yRow + (<usize>i << 3)) + b), rho));
+      const mu = mode == MU_FROM_Y ? sigmoidS(load<f64>(yRow + (<usize>i << 3)) + b) : load<f64>(mRow + (<usize>i << 3));
+      const omu = useOmu ? load<f64>(omRow + (<usize>i << 3)) : 0.0;
+      store<f64>(oRow + (<usize>i << 3), pValueOneMS(k, n, mu, omu, rho, useOmu));
     }
   }
 }
