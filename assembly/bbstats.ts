@@ -692,10 +692,11 @@ export function betaBinomPValueS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  * betaBinomPValueArray: out[i] = 2·min(0.5, F(k), 1 − F(k) + f(k)) for the beta-binomial
  * (n[i], μ[i], ρ[i]) at k[i]; exact for any n (no cap on n, unlike the reference's 5e5).
  *
- * pk, pn, pmu, prho, pout: `count` f64 each (pout may alias an input: each pair of cells is read
- * before its p is written). n = 0 gives p = 1. μ, ρ clamped to [1e-15, 1−1e-15]. NaN in, k < 0 or
+ * pk, pn, pmu, prho, pout: `count` f64 each (pout may alias an input: each cell is read before
+ * its p is written). n = 0 gives p = 1. μ, ρ clamped to [1e-15, 1−1e-15]. NaN in, k < 0 or
  * k > n gives NaN. p may underflow to 0 below ~1e-308.
- * One pass over pairs of cells: where both cells are in the closed form's domain (1 ≤ n < 1024) and
+ * Pairs of cells, formed by their expected tail length within chunks of PAIR_CHUNK cells (see
+ * pairedCells; a cell left over pairs with itself): where both cells are in the closed form's domain (1 ≤ n < 1024) and
  * f(k) ≥ e^−450, f(k) (logPmfFastV, as G·e^E without a log) and the tail (lowerTailRelV: the ratio
  * recurrence for both cells at once, eight steps per division) in f64x2, f(k)·Σ formed by one
  * product; other cells one
@@ -705,11 +706,14 @@ export function betaBinomPValueS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  */
 export function betaBinomPValueArray(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
   if (!sTableReady) buildSTable();
-  let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 1 < count; i += 2) pValuePairV(pk, pn, pmu, prho, pout, <usize>i << 3);
+    for (let c0 = 0; c0 < count; c0 += PAIR_CHUNK) {
+      const o = <usize>c0 << 3;
+      pairedCells(min(PAIR_CHUNK, count - c0), pk + o, pn + o, pmu + o, pmu + o, prho + o, 8, pout + o);
+    }
+    return;
   }
-  for (; i < count; i++) pValueCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
+  for (let i = 0; i < count; i++) pValueCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
 }
 
 /** Scalar twin of betaBinomPValueArray (the same rule per cell, in scalar arithmetic). */
@@ -764,24 +768,12 @@ function pValueOneMS(k: f64, n: f64, mu: f64, omu: f64, rho: f64, useOmu: bool):
 }
 
 /**
- * p for the pair of cells at byte offset o. Where both lanes are in the closed form's domain
- * (logPmfPairV's rule) and f(k) ≥ e^−450 (LIN_LOG_F), f(k) and the tail are computed in f64x2
- * (logPmfFastV, then the tail by lowerTailRelV on the side chosen as in pValueFromLogPmf); a lane
- * whose choice of side is overturned (a predicted heavy side that is not, or a direct side heavy
- * at its cap) is redone by pValueOneS, and so are both lanes of any other pair. The inputs are read
- * before p is stored.
- */
-function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, o: usize): void {
-  const k = v128.load(pk + o);
-  const n = v128.load(pn + o);
-  const mu = v128.load(pmu + o);
-  const rho = v128.load(prho + o);
-  v128.store(pout + o, pValuePair(k, n, mu, mu, rho, false));
-}
-
-/**
- * p of a pair of cells, as pValuePairV describes; with useOmu, 1 − μ is taken from omu (clamped
- * as μ) instead of being formed from μ.
+ * p of a pair of cells (lanes). Where both lanes are in the closed form's domain (logPmfPairV's
+ * rule) and f(k) ≥ e^−450 (LIN_LOG_F), f(k) and the tail are computed in f64x2 (logPmfFastV, then
+ * the tail by lowerTailRelV on the side chosen as in pValueFromLogPmf); a lane whose choice of side
+ * is overturned (a predicted heavy side that is not, or a direct side heavy at its cap) is redone
+ * by pValueOneMS, and so are both lanes of any other pair. With useOmu, 1 − μ is taken from omu
+ * (clamped as μ) instead of being formed from μ.
  */
 @inline function pValuePair(k: v128, n: v128, mu: v128, omu: v128, rho: v128, useOmu: bool): v128 {
   const one = splat(1.0);
@@ -851,8 +843,8 @@ function redoLanes(p: v128, redo: v128, k: v128, n: v128, mu: v128, omu: v128, r
  * p-values of the FRASER fit straight from its junction-major blocks (src/models/fraser/objective.ts),
  * without building μ, k and n as cell arrays: row r (a junction) has y = Y[r,·] + b[r] (Y at
  * pY + r·ldy, f64), μ = sigmoid(y), k and n u32 at pK/pN + r·ldk, and ρ[r] at pRho; p goes to
- * pOut + r·ldo. The same p as betaBinomPValueArray on those cells (pairs of cells in f64x2 where
- * the build has SIMD, the odd last cell and the scalar build by pValueOneS).
+ * pOut + r·ldo. The same p as betaBinomPValueArray on those cells (to rounding: cells paired by
+ * pairedCells in f64x2 where the build has SIMD; the scalar build by pValueOneS).
  * With pMu ≠ 0, μ is read from there instead (f64, row r at pMu + r·ldk·8, like k) and pY, pB are
  * not read; with pOmu ≠ 0 too, 1 − μ is read from pOmu (same layout; more accurate than 1 − μ where
  * μ is near 1) and used for β, else it is formed as 1 − μ. p may overwrite μ or 1 − μ in place
@@ -879,51 +871,186 @@ function pValueRowsAny(
   pMu: usize, pOmu: usize, vector: bool,
 ): void {
   if (!sTableReady) buildSTable();
-  if (pMu == 0) pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, 0, 0, vector, MU_FROM_Y);
-  else if (pOmu == 0) pValueRows(rows, cols, 0, 0, pK, pN, ldk, 0, pRho, pOut, ldo, pMu, pMu, vector, MU_GIVEN);
-  else pValueRows(rows, cols, 0, 0, pK, pN, ldk, 0, pRho, pOut, ldo, pMu, pOmu, vector, MU_OMU_GIVEN);
+  const mode = pMu == 0 ? MU_FROM_Y : pOmu == 0 ? MU_GIVEN : MU_OMU_GIVEN;
+  pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, pMu, pOmu, mode, vector);
 }
 
 const MU_FROM_Y: i32 = 0;
 const MU_GIVEN: i32 = 1;
 const MU_OMU_GIVEN: i32 = 2;
 
-@inline function pValueRows(
+// Pairing of cells for the f64x2 kernels. The two lanes of a pair sum their tails in lock step
+// until both have stopped, so a pair costs the longer of its two tails. The array and rows kernels
+// therefore take their cells in chunks of PAIR_CHUNK, give each cell a key (tailKeyV: a rough
+// count of its first tail's blocks, in PAIR_BUCKETS buckets), pair cells with equal keys as they
+// come (the leftovers of the chunk in key order), and compute each pair by pValuePair with its
+// lanes gathered from wherever the two cells are. Each cell's p is written to its own slot after
+// its inputs are read, so p may still overwrite an input in place.
+const PAIR_CHUNK: i32 = 128;
+const PAIR_BUCKETS: i32 = 32;
+const KEY_S: usize = memory.data(PAIR_CHUNK * 4 + 16, 16);
+const PEND_S: usize = memory.data(PAIR_BUCKETS * 4, 16);
+const PAIRS_S: usize = memory.data(PAIR_CHUNK * 8 + 16, 16);
+// A chunk of a row as f64 cells (pValueRowsPaired): k, n, μ, and ρ.
+const K_S: usize = memory.data(PAIR_CHUNK * 8, 16);
+const N_S: usize = memory.data(PAIR_CHUNK * 8, 16);
+const MU_S: usize = memory.data(PAIR_CHUNK * 8, 16);
+const RHO_S: usize = memory.data(16, 16);
+
+/**
+ * The pairing key of two cells (i32 lanes 0 and 1): min(j0, 1 + 8.5·sd)/8, capped at
+ * PAIR_BUCKETS − 1, where j0 is the start of the first tail as pValuePair chooses it and sd the
+ * beta-binomial standard deviation, sd² = nμ(1−μ)(1 + (n−1)ρ): about how many blocks of eight
+ * steps the first tail takes. Only an ordering: any value is safe (NaN gives 0).
+ */
+@inline function tailKeyV(k: v128, n: v128, mu: v128, rho: v128): v128 {
+  const one = splat(1.0);
+  const nm = f64x2.mul(n, mu);
+  const lower = f64x2.le(k, nm);
+  const nk = f64x2.sub(n, k);
+  const kk = select(k, nk, lower);
+  const mean = select(nm, f64x2.sub(n, nm), lower);
+  const v = f64x2.mul(f64x2.mul(nm, f64x2.sub(one, mu)), fmaV(f64x2.sub(n, one), rho, one));
+  const dm = f64x2.sub(mean, kk);
+  const nkk = f64x2.sub(n, kk);
+  const other = v128.and(f64x2.gt(kk, nkk), f64x2.lt(f64x2.mul(dm, dm), f64x2.mul(splat(PREDICT_Z2), v)));
+  const j0 = select(nkk, kk, other);
+  const steps = f64x2.pmin(j0, fmaV(splat(8.5), f64x2.sqrt(v), one));
+  const key = i32x4.trunc_sat_f64x2_s_zero(f64x2.mul(steps, splat(0.125)));
+  return i32x4.min_s(i32x4.max_s(key, i32x4.splat(0)), i32x4.splat(PAIR_BUCKETS - 1));
+}
+
+/**
+ * p for `cnt` ≤ PAIR_CHUNK cells (f64 k, n, μ at pk, pn, pmu; 1 − μ at pomu; ρ at prho, step
+ * rhoStep bytes, 0 for one ρ), p to pout; pairs formed by key (see above), each by pValuePair.
+ */
+function pairedCells(cnt: i32, pk: usize, pn: usize, pmu: usize, pomu: usize, prho: usize, rhoStep: usize, pout: usize): void {
+  pairedCellsAny(cnt, pk, pn, pmu, pomu, prho, rhoStep, pout, false);
+}
+
+/** pairedCells with 1 − μ read from pomu (pValuePair's useOmu). */
+function pairedCellsOmu(cnt: i32, pk: usize, pn: usize, pmu: usize, pomu: usize, prho: usize, rhoStep: usize, pout: usize): void {
+  pairedCellsAny(cnt, pk, pn, pmu, pomu, prho, rhoStep, pout, true);
+}
+
+@inline function pairedCellsAny(
+  cnt: i32, pk: usize, pn: usize, pmu: usize, pomu: usize, prho: usize, rhoStep: usize, pout: usize, useOmu: bool,
+): void {
+  // Keys (the last cell of an odd chunk as a pair with itself).
+  for (let i = 0; i < cnt; i += 2) {
+    const o = <usize>i << 3;
+    let key: v128;
+    if (i + 1 < cnt) {
+      const rho = rhoStep ? v128.load(prho + o) : v128.load64_splat(prho);
+      key = tailKeyV(v128.load(pk + o), v128.load(pn + o), v128.load(pmu + o), rho);
+    } else {
+      const rho = v128.load64_splat(prho + (rhoStep ? o : 0));
+      key = tailKeyV(v128.load64_splat(pk + o), v128.load64_splat(pn + o), v128.load64_splat(pmu + o), rho);
+    }
+    v128.store64_lane(KEY_S + (<usize>i << 2), key, 0);
+  }
+  // Pairs: equal keys as they come; then the leftovers in key order; an odd one with itself.
+  for (let b = 0; b < PAIR_BUCKETS; b++) store<i32>(PEND_S + (<usize>b << 2), -1);
+  let np = 0;
+  for (let i = 0; i < cnt; i++) {
+    const pb = PEND_S + (<usize>load<i32>(KEY_S + (<usize>i << 2)) << 2);
+    const j = load<i32>(pb);
+    if (j >= 0) {
+      store<i32>(PAIRS_S + (<usize>np << 3), j);
+      store<i32>(PAIRS_S + (<usize>np << 3), i, 4);
+      np++;
+      store<i32>(pb, -1);
+    } else {
+      store<i32>(pb, i);
+    }
+  }
+  let prev = -1;
+  for (let b = 0; b < PAIR_BUCKETS; b++) {
+    const j = load<i32>(PEND_S + (<usize>b << 2));
+    if (j < 0) continue;
+    if (prev < 0) {
+      prev = j;
+    } else {
+      store<i32>(PAIRS_S + (<usize>np << 3), prev);
+      store<i32>(PAIRS_S + (<usize>np << 3), j, 4);
+      np++;
+      prev = -1;
+    }
+  }
+  if (prev >= 0) {
+    store<i32>(PAIRS_S + (<usize>np << 3), prev);
+    store<i32>(PAIRS_S + (<usize>np << 3), prev, 4);
+    np++;
+  }
+  // Each pair: lanes gathered, p scattered (lane 1 first: a cell paired with itself gets lane 0).
+  for (let q = 0; q < np; q++) {
+    const o0 = <usize>load<i32>(PAIRS_S + (<usize>q << 3)) << 3;
+    const o1 = <usize>load<i32>(PAIRS_S + (<usize>q << 3), 4) << 3;
+    const k = f64x2.replace_lane(v128.load64_splat(pk + o0), 1, load<f64>(pk + o1));
+    const n = f64x2.replace_lane(v128.load64_splat(pn + o0), 1, load<f64>(pn + o1));
+    const mu = f64x2.replace_lane(v128.load64_splat(pmu + o0), 1, load<f64>(pmu + o1));
+    const omu = useOmu ? f64x2.replace_lane(v128.load64_splat(pomu + o0), 1, load<f64>(pomu + o1)) : mu;
+    const rho = rhoStep ? f64x2.replace_lane(v128.load64_splat(prho + o0), 1, load<f64>(prho + o1)) : v128.load64_splat(prho);
+    const p = pValuePair(k, n, mu, omu, rho, useOmu);
+    v128.store64_lane(pout + o1, p, 1);
+    v128.store64_lane(pout + o0, p, 0);
+  }
+}
+
+/**
+ * The rows kernel. With `vector` (and SIMD): each row in chunks of PAIR_CHUNK cells, k and n
+ * converted to f64 and μ (MU_FROM_Y: sigmoid(y + b), pairs of cells in f64x2, an odd last cell of
+ * the row in scalar, as fraserMeanRows) stored per chunk, then pairedCells; else each cell by
+ * pValueOneMS.
+ */
+function pValueRows(
   rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
-  pMu: usize, pOmu: usize, vector: bool, mode: i32,
+  pMu: usize, pOmu: usize, mode: i32, vector: bool,
 ): void {
   const useOmu = mode == MU_OMU_GIVEN;
   for (let r = 0; r < rows; r++) {
     const b = mode == MU_FROM_Y ? load<f64>(pB + (<usize>r << 3)) : 0.0;
     const rho = load<f64>(pRho + (<usize>r << 3));
+    store<f64>(RHO_S, rho);
     const yRow = pY + ((<usize>r * <usize>ldy) << 3);
     const kRow = pK + ((<usize>r * <usize>ldk) << 2);
     const nRow = pN + ((<usize>r * <usize>ldk) << 2);
     const mRow = pMu + ((<usize>r * <usize>ldk) << 3);
     const omRow = pOmu + ((<usize>r * <usize>ldk) << 3);
     const oRow = pOut + ((<usize>r * <usize>ldo) << 3);
-    let i = 0;
-    if (ASC_FEATURE_SIMD && vector) {
-      const bv = splat(b);
-      const rv = splat(rho);
-      for (; i + 1 < cols; i += 2) {
-        const k = f64x2.convert_low_i32x4_u(v128.load64_zero(kRow + (<usize>i << 2)));
-        const n = f64x2.convert_low_i32x4_u(v128.load64_zero(nRow + (<usize>i << 2)));
-        const mu = mode == MU_FROM_Y ? sigmoidV(f64x2.add(v128.load(yRow + (<usize>i << 3)), bv)) : v128.load(mRow + (<usize>i << 3));
-        const omu = useOmu ? v128.load(omRow + (<usize>i << 3)) : mu;
-        v128.store(oRow + (<usize>i << 3), pValuePair(k, n, mu, omu, rv, useOmu));
+    if (!(ASC_FEATURE_SIMD && vector)) {
+      for (let i = 0; i < cols; i++) {
+        const k = <f64>load<u32>(kRow + (<usize>i << 2));
+        const n = <f64>load<u32>(nRow + (<usize>i << 2));
+        const mu = mode == MU_FROM_Y ? sigmoidS(load<f64>(yRow + (<usize>i << 3)) + b) : load<f64>(mRow + (<usize>i << 3));
+        const omu = useOmu ? load<f64>(omRow + (<usize>i << 3)) : 0.0;
+        store<f64>(oRow + (<usize>i << 3), pValueOneMS(k, n, mu, omu, rho, useOmu));
       }
+      continue;
     }
-    for (; i < cols; i++) {
-      const k = <f64>load<u32>(kRow + (<usize>i << 2));
-      const n = <f64>load<u32>(nRow + (<usize>i << 2));
-      const mu = mode == MU_FROM_Y ? sigmoidS(load<f64>(yRow + (<usize>i << 3)) + b) : load<f64>(mRow + (<usize>i << 3));
-      const omu = useOmu ? load<f64>(omRow + (<usize>i << 3)) : 0.0;
-      store<f64>(oRow + (<usize>i << 3), pValueOneMS(k, n, mu, omu, rho, useOmu));
+    const bv = splat(b);
+    for (let c0 = 0; c0 < cols; c0 += PAIR_CHUNK) {
+      const cnt = min(PAIR_CHUNK, cols - c0);
+      let i = 0;
+      for (; i + 1 < cnt; i += 2) {
+        const c = c0 + i;
+        v128.store(K_S + (<usize>i << 3), f64x2.convert_low_i32x4_u(v128.load64_zero(kRow + (<usize>c << 2))));
+        v128.store(N_S + (<usize>i << 3), f64x2.convert_low_i32x4_u(v128.load64_zero(nRow + (<usize>c << 2))));
+        if (mode == MU_FROM_Y) v128.store(MU_S + (<usize>i << 3), sigmoidV(f64x2.add(v128.load(yRow + (<usize>c << 3)), bv)));
+      }
+      if (i < cnt) {
+        const c = c0 + i;
+        store<f64>(K_S + (<usize>i << 3), <f64>load<u32>(kRow + (<usize>c << 2)));
+        store<f64>(N_S + (<usize>i << 3), <f64>load<u32>(nRow + (<usize>c << 2)));
+        if (mode == MU_FROM_Y) store<f64>(MU_S + (<usize>i << 3), sigmoidS(load<f64>(yRow + (<usize>c << 3)) + b));
+      }
+      const o = <usize>c0 << 3;
+      if (mode == MU_FROM_Y) pairedCells(cnt, K_S, N_S, MU_S, MU_S, RHO_S, 0, oRow + o);
+      else if (mode == MU_GIVEN) pairedCells(cnt, K_S, N_S, mRow + o, mRow + o, RHO_S, 0, oRow + o);
+      else pairedCellsOmu(cnt, K_S, N_S, mRow + o, omRow + o, RHO_S, 0, oRow + o);
     }
   }
 }
-
 
 /** The factor u of step i of a block from j: (j − i + 1)·((n − j + i − 1) + β). */
 @inline function tailU(j: v128, nj: v128, b: v128, i: f64): v128 {
