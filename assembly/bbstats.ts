@@ -302,14 +302,20 @@ function logPmfFastS(k: f64, n: f64, a: f64, b: f64): f64 {
 
 /**
  * bd0(x, M) from dx = x − M, M and 1/(x + M) (f64x2): the φ series in v = dx/(x+M) where |v| < ½;
- * the log of x/M (formed by a division only when some lane needs it); M at x = 0 (k = 0 or k = n).
+ * the log of x/M (formed by a division only when some lane needs it); M at x = 0 (k = 0 or k = n;
+ * with mayBeZero false, x > 0 is known: α, β).
  */
-@inline function bd0V(x: v128, dx: v128, m: v128, isum: v128): v128 {
+@inline function bd0V(x: v128, dx: v128, m: v128, isum: v128, mayBeZero: bool): v128 {
   const v = f64x2.mul(dx, isum);
   const w = f64x2.mul(v, v);
-  const zero = f64x2.eq(x, splat(0.0));
   const p = bd0PolyV(w);
   let r = fmaV(f64x2.mul(f64x2.add(x, x), f64x2.mul(v, w)), p, f64x2.mul(dx, v));
+  if (!mayBeZero) {
+    const far = f64x2.ge(w, splat(BD0_W));
+    if (anyTrue(far)) r = select(f64x2.sub(f64x2.mul(x, logV(f64x2.div(x, m))), dx), r, far);
+    return r;
+  }
+  const zero = f64x2.eq(x, splat(0.0));
   const far = v128.andnot(f64x2.ge(w, splat(BD0_W)), zero);
   if (anyTrue(far)) {
     const ratio = f64x2.div(select(splat(1.0), x, zero), select(splat(1.0), m, zero));
@@ -322,8 +328,8 @@ function logPmfFastS(k: f64, n: f64, a: f64, b: f64): f64 {
   return f64x2.mul(ix, lgammaStirlingV(f64x2.mul(ix, ix)));
 }
 
-@inline function sTableV(m: v128): v128 {
-  const i = i32x4.trunc_sat_f64x2_s_zero(m);
+/** S(m) of two integers m < S_TABLE_N given as i32 lanes 0 and 1. */
+@inline function sTableV(i: v128): v128 {
   const i0 = <usize>i32x4.extract_lane(i, 0);
   const i1 = <usize>i32x4.extract_lane(i, 1);
   return f64x2.replace_lane(v128.load64_splat(S_TABLE + (i0 << 3)), 1, load<f64>(S_TABLE + (i1 << 3)));
@@ -360,16 +366,11 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128, linear: bool): v128 {
       rsN = f64x2.mul(rsN, select(rising8V(f64x2.add(t0, e8)), one, s2s));
       rsD = f64x2.mul(rsD, select(rising8V(f64x2.add(ab0, e8)), one, s2s));
     }
-    if (anyTrue(sa)) {
-      rsN = f64x2.mul(rsN, select(rising8V(a), one, sa));
-      rsD = f64x2.mul(rsD, select(rising8V(f64x2.add(a, k)), one, sa));
-      a = select(f64x2.add(a, e8), a, sa);
-    }
-    if (anyTrue(sb)) {
-      rsN = f64x2.mul(rsN, select(rising8V(b), one, sb));
-      rsD = f64x2.mul(rsD, select(rising8V(f64x2.add(b, nk)), one, sb));
-      b = select(f64x2.add(b, e8), b, sb);
-    }
+    // Both sides without a branch each (which side needs the shift varies from pair to pair).
+    rsN = f64x2.mul(rsN, f64x2.mul(select(rising8V(a), one, sa), select(rising8V(b), one, sb)));
+    rsD = f64x2.mul(rsD, f64x2.mul(select(rising8V(f64x2.add(a, k)), one, sa), select(rising8V(f64x2.add(b, nk)), one, sb)));
+    a = select(f64x2.add(a, e8), a, sa);
+    b = select(f64x2.add(b, e8), b, sb);
   }
   const ab = f64x2.add(a, b);
   const T = f64x2.add(ab, n);
@@ -393,7 +394,9 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128, linear: bool): v128 {
   st = f64x2.add(st, f64x2.sub(stirlingV(f64x2.mul(r2, q1)), f64x2.add(stirlingV(f64x2.mul(abr, b)), stirlingV(f64x2.mul(abr, a)))));
   // Binomial factor, dropped at k = 0 and k = n (S(0) = 0 in the table, so only g needs the mask).
   const inner = v128.and(f64x2.gt(k, splat(0.0)), f64x2.gt(nk, splat(0.0)));
-  st = f64x2.add(st, f64x2.sub(sTableV(n), f64x2.add(sTableV(k), sTableV(nk))));
+  const ki = i32x4.trunc_sat_f64x2_s_zero(k);
+  const ni = i32x4.trunc_sat_f64x2_s_zero(n);
+  st = f64x2.add(st, f64x2.sub(sTableV(ni), f64x2.add(sTableV(ki), sTableV(i32x4.sub(ni, ki)))));
   const gNum = f64x2.mul(f64x2.mul(q1, T), select(n, one, inner));
   const gDen = f64x2.mul(f64x2.mul(ab, p2), select(f64x2.mul(splat(TWO_PI), f64x2.mul(k, nk)), one, inner));
   const g = f64x2.mul(rs, f64x2.sqrt(f64x2.div(gNum, gDen)));
@@ -413,10 +416,10 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128, linear: bool): v128 {
   const r4 = f64x2.div(one, f64x2.mul(s12, s34));
   const r12 = f64x2.mul(r4, s34);
   const r34 = f64x2.mul(r4, s12);
-  let dev = bd0V(k, c, m1, f64x2.mul(r12, s2));
-  dev = f64x2.add(dev, bd0V(nk, nc, m2, f64x2.mul(r12, s1)));
-  dev = f64x2.add(dev, bd0V(a, nc, m3, f64x2.mul(r34, s4)));
-  dev = f64x2.add(dev, bd0V(b, c, m4, f64x2.mul(r34, s3)));
+  let dev = bd0V(k, c, m1, f64x2.mul(r12, s2), true);
+  dev = f64x2.add(dev, bd0V(nk, nc, m2, f64x2.mul(r12, s1), true));
+  dev = f64x2.add(dev, bd0V(a, nc, m3, f64x2.mul(r34, s4), false));
+  dev = f64x2.add(dev, bd0V(b, c, m4, f64x2.mul(r34, s3), false));
   const e = f64x2.sub(st, dev);
   return linear ? f64x2.mul(g, expV(e)) : f64x2.add(logV(g), e);
 }
@@ -1052,18 +1055,72 @@ function pValueRows(
   }
 }
 
+// 0 … 8 as f64, for smallIntV.
+const SMALL_INTS: usize = memory.data<f64>([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+
+/** splat(i) for i = 0 … 8, loaded (one instruction) rather than built as a constant. */
+@inline function smallIntV(i: f64): v128 {
+  return v128.load64_splat(SMALL_INTS + (<usize>(<i32>i) << 3));
+}
+
 /** The factor u of step i of a block from j: (j − i + 1)·((n − j + i − 1) + β). */
 @inline function tailU(j: v128, nj: v128, b: v128, i: f64): v128 {
-  return f64x2.mul(f64x2.sub(j, splat(i - 1.0)), f64x2.add(f64x2.add(nj, splat(i - 1.0)), b));
+  const c = smallIntV(i - 1.0);
+  return f64x2.mul(f64x2.sub(j, c), f64x2.add(f64x2.add(nj, c), b));
 }
 
 /**
  * The factor d of step i of a block from j: (n − j + i)·((j − i) + α), with (j − i) + α raised to α
  * where j − i < 0 (past the end of the tail: the step's u is 0 or its term is already 0).
  */
-@inline function tailD(n: v128, j: v128, nj: v128, a: v128, i: f64): v128 {
-  return f64x2.mul(f64x2.add(nj, splat(i)), f64x2.pmax(f64x2.add(f64x2.sub(j, splat(i)), a), a));
+@inline function tailD(n: v128, j: v128, nj: v128, a: v128, i: f64, guard: bool): v128 {
+  const c = smallIntV(i);
+  const x = f64x2.add(f64x2.sub(j, c), a);
+  return f64x2.mul(f64x2.add(nj, c), guard ? f64x2.pmax(x, a) : x);
 }
+
+/**
+ * One block of eight steps from j (see lowerTailRelV): returns H/D and leaves U/D at TAIL_UC.
+ * guard: raise (j − i) + α to α (needed only where some lane has j < 8).
+ */
+@inline function tailBlockV(j: v128, n: v128, a: v128, b: v128, guard: bool): v128 {
+  const nj = f64x2.sub(n, j);
+  const u1 = f64x2.mul(j, f64x2.add(nj, b));
+  const d1 = tailD(n, j, nj, a, 1.0, guard);
+  const u2 = tailU(j, nj, b, 2.0);
+  const d2 = tailD(n, j, nj, a, 2.0, guard);
+  const u3 = tailU(j, nj, b, 3.0);
+  const d3 = tailD(n, j, nj, a, 3.0, guard);
+  const u4 = tailU(j, nj, b, 4.0);
+  const d4 = tailD(n, j, nj, a, 4.0, guard);
+  const u5 = tailU(j, nj, b, 5.0);
+  const d5 = tailD(n, j, nj, a, 5.0, guard);
+  const u6 = tailU(j, nj, b, 6.0);
+  const d6 = tailD(n, j, nj, a, 6.0, guard);
+  const u7 = tailU(j, nj, b, 7.0);
+  const d7 = tailD(n, j, nj, a, 7.0, guard);
+  const u8 = tailU(j, nj, b, 8.0);
+  const d8 = tailD(n, j, nj, a, 8.0, guard);
+  const p7 = f64x2.mul(d7, d8);
+  const p6 = f64x2.mul(d6, p7);
+  const p5 = f64x2.mul(d5, p6);
+  const p4 = f64x2.mul(d4, p5);
+  const p3 = f64x2.mul(d3, p4);
+  const p2 = f64x2.mul(d2, p3);
+  let h = fmaV(u7, f64x2.add(d8, u8), p7);
+  h = fmaV(u6, h, p6);
+  h = fmaV(u5, h, p5);
+  h = fmaV(u4, h, p4);
+  h = fmaV(u3, h, p3);
+  h = f64x2.mul(u1, fmaV(u2, h, p2));
+  const c = f64x2.div(splat(1.0), f64x2.mul(d1, p2));
+  const uu = f64x2.mul(f64x2.mul(f64x2.mul(u1, u2), f64x2.mul(u3, u4)), f64x2.mul(f64x2.mul(u5, u6), f64x2.mul(u7, u8)));
+  v128.store(TAIL_UC, f64x2.mul(uu, c));
+  return f64x2.mul(h, c);
+}
+
+// U/D of the last tailBlockV.
+const TAIL_UC: usize = memory.data(16, 16);
 
 // Lanes of lowerTailRelV that reached their cap while heavy (all-ones), stored here.
 const TAIL_REDO: usize = memory.data(16, 16);
@@ -1072,7 +1129,8 @@ const TAIL_REDO: usize = memory.data(16, 16);
  * lowerTailRel for two cells at once (f64x2 lanes, no rescaling: only for f(k) ≥ e^−450, see
  * LIN_LOG_F), in blocks of eight steps with one division; lanes run in lock step until
  * both have stopped (t = 0 marks a stopped lane; past j = 0 the zero factor u makes t 0, and
- * pmax(j − i + α, α) keeps the unused factors d of a last partial block positive).
+ * pmax(j − i + α, α) keeps the unused factors d of a last partial block positive: the guarded
+ * block of tailBlockV, taken only where some lane has j < 8).
  * cap: per lane, as in lowerTailRel (+Inf for none); a lane whose tail is ≥ SWITCH_MASS at its cap
  * stops there and is flagged in TAIL_REDO.
  */
@@ -1093,39 +1151,13 @@ function lowerTailRelV(j0: v128, n: v128, a: v128, b: v128, f: v128, cap: v128):
     //   H = u_1(P_2 + u_2(P_3 + … + u_7(P_8 + u_8))) (= D·(r_1 + r_1r_2 + … + r_1…r_8)).
     // n − j, j − i and their offsets are exact integers; α and β are added last (see lowerTailRel).
     // Bounds (n < 1024, α+β ≤ 1e15): d_i < 1e18, so D < 1e144; D ≥ α^8 ≥ 1e-240 (pmax).
-    const nj = f64x2.sub(n, j);
-    const u1 = f64x2.mul(j, f64x2.add(nj, b));
-    const d1 = tailD(n, j, nj, a, 1.0);
-    const u2 = tailU(j, nj, b, 2.0);
-    const d2 = tailD(n, j, nj, a, 2.0);
-    const u3 = tailU(j, nj, b, 3.0);
-    const d3 = tailD(n, j, nj, a, 3.0);
-    const u4 = tailU(j, nj, b, 4.0);
-    const d4 = tailD(n, j, nj, a, 4.0);
-    const u5 = tailU(j, nj, b, 5.0);
-    const d5 = tailD(n, j, nj, a, 5.0);
-    const u6 = tailU(j, nj, b, 6.0);
-    const d6 = tailD(n, j, nj, a, 6.0);
-    const u7 = tailU(j, nj, b, 7.0);
-    const d7 = tailD(n, j, nj, a, 7.0);
-    const u8 = tailU(j, nj, b, 8.0);
-    const d8 = tailD(n, j, nj, a, 8.0);
-    const p7 = f64x2.mul(d7, d8);
-    const p6 = f64x2.mul(d6, p7);
-    const p5 = f64x2.mul(d5, p6);
-    const p4 = f64x2.mul(d4, p5);
-    const p3 = f64x2.mul(d3, p4);
-    const p2 = f64x2.mul(d2, p3);
-    let h = fmaV(u7, f64x2.add(d8, u8), p7);
-    h = fmaV(u6, h, p6);
-    h = fmaV(u5, h, p5);
-    h = fmaV(u4, h, p4);
-    h = fmaV(u3, h, p3);
-    h = f64x2.mul(u1, fmaV(u2, h, p2));
-    const c = f64x2.div(one, f64x2.mul(d1, p2));
-    const uu = f64x2.mul(f64x2.mul(f64x2.mul(u1, u2), f64x2.mul(u3, u4)), f64x2.mul(f64x2.mul(u5, u6), f64x2.mul(u7, u8)));
-    s = fmaV(t, f64x2.mul(h, c), s);
-    t = f64x2.mul(t, f64x2.mul(uu, c));
+    // Past j = 8 no factor needs the guard (j − i + α > 0 for i ≤ 8).
+    let hc: v128;
+    if (allTrue(f64x2.ge(j, splat(8.0)))) hc = tailBlockV(j, n, a, b, false);
+    else hc = tailBlockV(j, n, a, b, true);
+    const uc = v128.load(TAIL_UC);
+    s = fmaV(t, hc, s);
+    t = f64x2.mul(t, uc);
     j = f64x2.sub(j, splat(8.0));
     steps += 8.0;
     // Stop where the rest is provably below REL_STOP of the sum (stopHere without divisions:
