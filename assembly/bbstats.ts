@@ -302,14 +302,20 @@ function logPmfFastS(k: f64, n: f64, a: f64, b: f64): f64 {
 
 /**
  * bd0(x, M) from dx = x − M, M and 1/(x + M) (f64x2): the φ series in v = dx/(x+M) where |v| < ½;
- * the log of x/M (formed by a division only when some lane needs it); M at x = 0 (k = 0 or k = n).
+ * the log of x/M (formed by a division only when some lane needs it); M at x = 0 (k = 0 or k = n;
+ * with mayBeZero false, x > 0 is known: α, β).
  */
-@inline function bd0V(x: v128, dx: v128, m: v128, isum: v128): v128 {
+@inline function bd0V(x: v128, dx: v128, m: v128, isum: v128, mayBeZero: bool): v128 {
   const v = f64x2.mul(dx, isum);
   const w = f64x2.mul(v, v);
-  const zero = f64x2.eq(x, splat(0.0));
   const p = bd0PolyV(w);
   let r = fmaV(f64x2.mul(f64x2.add(x, x), f64x2.mul(v, w)), p, f64x2.mul(dx, v));
+  if (!mayBeZero) {
+    const far = f64x2.ge(w, splat(BD0_W));
+    if (anyTrue(far)) r = select(f64x2.sub(f64x2.mul(x, logV(f64x2.div(x, m))), dx), r, far);
+    return r;
+  }
+  const zero = f64x2.eq(x, splat(0.0));
   const far = v128.andnot(f64x2.ge(w, splat(BD0_W)), zero);
   if (anyTrue(far)) {
     const ratio = f64x2.div(select(splat(1.0), x, zero), select(splat(1.0), m, zero));
@@ -322,8 +328,8 @@ function logPmfFastS(k: f64, n: f64, a: f64, b: f64): f64 {
   return f64x2.mul(ix, lgammaStirlingV(f64x2.mul(ix, ix)));
 }
 
-@inline function sTableV(m: v128): v128 {
-  const i = i32x4.trunc_sat_f64x2_s_zero(m);
+/** S(m) of two integers m < S_TABLE_N given as i32 lanes 0 and 1. */
+@inline function sTableV(i: v128): v128 {
   const i0 = <usize>i32x4.extract_lane(i, 0);
   const i1 = <usize>i32x4.extract_lane(i, 1);
   return f64x2.replace_lane(v128.load64_splat(S_TABLE + (i0 << 3)), 1, load<f64>(S_TABLE + (i1 << 3)));
@@ -360,16 +366,11 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128, linear: bool): v128 {
       rsN = f64x2.mul(rsN, select(rising8V(f64x2.add(t0, e8)), one, s2s));
       rsD = f64x2.mul(rsD, select(rising8V(f64x2.add(ab0, e8)), one, s2s));
     }
-    if (anyTrue(sa)) {
-      rsN = f64x2.mul(rsN, select(rising8V(a), one, sa));
-      rsD = f64x2.mul(rsD, select(rising8V(f64x2.add(a, k)), one, sa));
-      a = select(f64x2.add(a, e8), a, sa);
-    }
-    if (anyTrue(sb)) {
-      rsN = f64x2.mul(rsN, select(rising8V(b), one, sb));
-      rsD = f64x2.mul(rsD, select(rising8V(f64x2.add(b, nk)), one, sb));
-      b = select(f64x2.add(b, e8), b, sb);
-    }
+    // Both sides without a branch each (which side needs the shift varies from pair to pair).
+    rsN = f64x2.mul(rsN, f64x2.mul(select(rising8V(a), one, sa), select(rising8V(b), one, sb)));
+    rsD = f64x2.mul(rsD, f64x2.mul(select(rising8V(f64x2.add(a, k)), one, sa), select(rising8V(f64x2.add(b, nk)), one, sb)));
+    a = select(f64x2.add(a, e8), a, sa);
+    b = select(f64x2.add(b, e8), b, sb);
   }
   const ab = f64x2.add(a, b);
   const T = f64x2.add(ab, n);
@@ -393,7 +394,9 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128, linear: bool): v128 {
   st = f64x2.add(st, f64x2.sub(stirlingV(f64x2.mul(r2, q1)), f64x2.add(stirlingV(f64x2.mul(abr, b)), stirlingV(f64x2.mul(abr, a)))));
   // Binomial factor, dropped at k = 0 and k = n (S(0) = 0 in the table, so only g needs the mask).
   const inner = v128.and(f64x2.gt(k, splat(0.0)), f64x2.gt(nk, splat(0.0)));
-  st = f64x2.add(st, f64x2.sub(sTableV(n), f64x2.add(sTableV(k), sTableV(nk))));
+  const ki = i32x4.trunc_sat_f64x2_s_zero(k);
+  const ni = i32x4.trunc_sat_f64x2_s_zero(n);
+  st = f64x2.add(st, f64x2.sub(sTableV(ni), f64x2.add(sTableV(ki), sTableV(i32x4.sub(ni, ki)))));
   const gNum = f64x2.mul(f64x2.mul(q1, T), select(n, one, inner));
   const gDen = f64x2.mul(f64x2.mul(ab, p2), select(f64x2.mul(splat(TWO_PI), f64x2.mul(k, nk)), one, inner));
   const g = f64x2.mul(rs, f64x2.sqrt(f64x2.div(gNum, gDen)));
@@ -413,10 +416,10 @@ function logPmfFastV(k: v128, n: v128, a: v128, b: v128, linear: bool): v128 {
   const r4 = f64x2.div(one, f64x2.mul(s12, s34));
   const r12 = f64x2.mul(r4, s34);
   const r34 = f64x2.mul(r4, s12);
-  let dev = bd0V(k, c, m1, f64x2.mul(r12, s2));
-  dev = f64x2.add(dev, bd0V(nk, nc, m2, f64x2.mul(r12, s1)));
-  dev = f64x2.add(dev, bd0V(a, nc, m3, f64x2.mul(r34, s4)));
-  dev = f64x2.add(dev, bd0V(b, c, m4, f64x2.mul(r34, s3)));
+  let dev = bd0V(k, c, m1, f64x2.mul(r12, s2), true);
+  dev = f64x2.add(dev, bd0V(nk, nc, m2, f64x2.mul(r12, s1), true));
+  dev = f64x2.add(dev, bd0V(a, nc, m3, f64x2.mul(r34, s4), false));
+  dev = f64x2.add(dev, bd0V(b, c, m4, f64x2.mul(r34, s3), false));
   const e = f64x2.sub(st, dev);
   return linear ? f64x2.mul(g, expV(e)) : f64x2.add(logV(g), e);
 }
@@ -692,10 +695,11 @@ export function betaBinomPValueS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  * betaBinomPValueArray: out[i] = 2·min(0.5, F(k), 1 − F(k) + f(k)) for the beta-binomial
  * (n[i], μ[i], ρ[i]) at k[i]; exact for any n (no cap on n, unlike the reference's 5e5).
  *
- * pk, pn, pmu, prho, pout: `count` f64 each (pout may alias an input: each pair of cells is read
- * before its p is written). n = 0 gives p = 1. μ, ρ clamped to [1e-15, 1−1e-15]. NaN in, k < 0 or
+ * pk, pn, pmu, prho, pout: `count` f64 each (pout may alias an input: each cell is read before
+ * its p is written). n = 0 gives p = 1. μ, ρ clamped to [1e-15, 1−1e-15]. NaN in, k < 0 or
  * k > n gives NaN. p may underflow to 0 below ~1e-308.
- * One pass over pairs of cells: where both cells are in the closed form's domain (1 ≤ n < 1024) and
+ * Pairs of cells, formed by their expected tail length within chunks of PAIR_CHUNK cells (see
+ * pairedCells; a cell left over pairs with itself): where both cells are in the closed form's domain (1 ≤ n < 1024) and
  * f(k) ≥ e^−450, f(k) (logPmfFastV, as G·e^E without a log) and the tail (lowerTailRelV: the ratio
  * recurrence for both cells at once, eight steps per division) in f64x2, f(k)·Σ formed by one
  * product; other cells one
@@ -705,11 +709,14 @@ export function betaBinomPValueS(k: f64, n: f64, mu: f64, rho: f64): f64 {
  */
 export function betaBinomPValueArray(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, count: i32): void {
   if (!sTableReady) buildSTable();
-  let i = 0;
   if (ASC_FEATURE_SIMD) {
-    for (; i + 1 < count; i += 2) pValuePairV(pk, pn, pmu, prho, pout, <usize>i << 3);
+    for (let c0 = 0; c0 < count; c0 += PAIR_CHUNK) {
+      const o = <usize>c0 << 3;
+      pairedCells(min(PAIR_CHUNK, count - c0), pk + o, pn + o, pmu + o, pmu + o, prho + o, 8, pout + o);
+    }
+    return;
   }
-  for (; i < count; i++) pValueCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
+  for (let i = 0; i < count; i++) pValueCellS(pk, pn, pmu, prho, pout, <usize>i << 3);
 }
 
 /** Scalar twin of betaBinomPValueArray (the same rule per cell, in scalar arithmetic). */
@@ -725,51 +732,67 @@ function pValueCellS(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
 
 /** p for one cell: ln f as logPmfCellS, then pValueFromLogPmf; NaN outside the domain, 1 at n = 0. */
 function pValueOneS(k: f64, n: f64, mu: f64, rho: f64): f64 {
-  const lf = logPmfCellS(k, n, mu, rho);
-  if (lf != lf) return NaN;
-  if (n == 0) return 1.0;
-  const m = clamp01(mu);
-  const r = clamp01(rho);
-  const s = (1.0 - r) / r;
-  return pValueFromLogPmf(k, n, m * s, (1.0 - m) * s, lf);
+  return pValueOneMS(k, n, mu, 0, rho, false);
 }
 
-/** Both lanes by pValueOneS (inputs read before the output is written: pout may alias an input). */
-@inline function pValuePairS(k: v128, n: v128, mu: v128, rho: v128): v128 {
-  const p0 = pValueOneS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0));
-  const p1 = pValueOneS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1));
+/**
+ * pValueOneS with 1 − μ given (omu, clamped as μ; NaN gives NaN) where useOmu, else 1 − μ formed
+ * from the clamped μ (exactly as pValueOneS).
+ */
+function pValueOneMS(k: f64, n: f64, mu: f64, omu: f64, rho: f64, useOmu: bool): f64 {
+  if (!valid(k, n, mu, rho) || (useOmu && omu != omu)) return NaN;
+  if (n == 0) return 1.0;
+  const m = clamp01(mu);
+  const om = useOmu ? clamp01(omu) : 1.0 - m;
+  const r = clamp01(rho);
+  const s = (1.0 - r) / r;
+  const a = m * s;
+  const b = om * s;
+  // ln f as logPmfCellS: the closed form for n < S_TABLE_N, else the accurate form.
+  const lf = n < <f64>S_TABLE_N ? logPmfFastS(k, n, a, b) : betaBinomLogPmfAB(k, n, a, b);
+  return pValueFromLogPmf(k, n, a, b, lf);
+}
+
+/** Lane 1 of v where hi, else lane 0. */
+@inline function laneOf(v: v128, hi: bool): f64 {
+  return hi ? f64x2.extract_lane(v, 1) : f64x2.extract_lane(v, 0);
+}
+
+/** p of lane 1 (hi) or 0 by pValueOneMS. */
+@inline function pValueLaneS(k: v128, n: v128, mu: v128, omu: v128, rho: v128, useOmu: bool, hi: bool): f64 {
+  return pValueOneMS(laneOf(k, hi), laneOf(n, hi), laneOf(mu, hi), laneOf(omu, hi), laneOf(rho, hi), useOmu);
+}
+
+/** Both lanes by pValueOneMS (inputs read before the output is written: pout may alias an input). */
+@inline function pValuePairS(k: v128, n: v128, mu: v128, omu: v128, rho: v128, useOmu: bool): v128 {
+  const p0 = pValueLaneS(k, n, mu, omu, rho, useOmu, false);
+  const p1 = pValueLaneS(k, n, mu, omu, rho, useOmu, true);
   return f64x2.replace_lane(f64x2.splat(p0), 1, p1);
 }
 
 /**
- * p for the pair of cells at byte offset o. Where both lanes are in the closed form's domain
- * (logPmfPairV's rule) and f(k) ≥ e^−450 (LIN_LOG_F), f(k) and the tail are computed in f64x2
- * (logPmfFastV, then the tail by lowerTailRelV on the side chosen as in pValueFromLogPmf); a lane
- * whose choice of side is overturned (a predicted heavy side that is not, or a direct side heavy
- * at its cap) is redone by pValueOneS, and so are both lanes of any other pair. The inputs are read
- * before p is stored.
+ * p of a pair of cells (lanes). Where both lanes are in the closed form's domain (logPmfPairV's
+ * rule) and f(k) ≥ e^−450 (LIN_LOG_F), f(k) and the tail are computed in f64x2 (logPmfFastV, then
+ * the tail by lowerTailRelV on the side chosen as in pValueFromLogPmf); a lane whose choice of side
+ * is overturned (a predicted heavy side that is not, or a direct side heavy at its cap) is redone
+ * by pValueOneMS, and so are both lanes of any other pair. With useOmu, 1 − μ is taken from omu
+ * (clamped as μ) instead of being formed from μ.
  */
-function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize, o: usize): void {
-  const k = v128.load(pk + o);
-  const n = v128.load(pn + o);
-  const mu = v128.load(pmu + o);
-  const rho = v128.load(prho + o);
-  v128.store(pout + o, pValuePair(k, n, mu, rho));
-}
-
-/** p of a pair of cells, as pValuePairV describes. */
-@inline function pValuePair(k: v128, n: v128, mu: v128, rho: v128): v128 {
+@inline function pValuePair(k: v128, n: v128, mu: v128, omu: v128, rho: v128, useOmu: bool): v128 {
   const one = splat(1.0);
-  if (!allTrue(fastLanes(k, n, mu, rho))) return pValuePairS(k, n, mu, rho);
+  let ok = fastLanes(k, n, mu, rho);
+  if (useOmu) ok = v128.and(ok, f64x2.eq(omu, omu));
+  if (!allTrue(ok)) return pValuePairS(k, n, mu, omu, rho, useOmu);
   // pmin/pmax (one instruction each) clamp as clamp01: NaN lanes were excluded above.
   const m = f64x2.pmin(f64x2.pmax(mu, splat(EDGE)), splat(1.0 - EDGE));
+  const om = useOmu ? f64x2.pmin(f64x2.pmax(omu, splat(EDGE)), splat(1.0 - EDGE)) : f64x2.sub(one, m);
   const r = f64x2.pmin(f64x2.pmax(rho, splat(EDGE)), splat(1.0 - EDGE));
   const sc = f64x2.div(f64x2.sub(one, r), r);
   const a = f64x2.mul(m, sc);
-  const b = f64x2.mul(f64x2.sub(one, m), sc);
+  const b = f64x2.mul(om, sc);
   const f = logPmfFastV(k, n, a, b, true);
   // Regime: f(k) < e^−450 (tiny p) needs the rescaled, log-space sums of the scalar path.
-  if (!allTrue(f64x2.ge(f, splat(MIN_LIN_F)))) return pValuePairS(k, n, mu, rho);
+  if (!allTrue(f64x2.ge(f, splat(MIN_LIN_F)))) return pValuePairS(k, n, mu, omu, rho, useOmu);
   const ab = f64x2.add(a, b);
   const lower = f64x2.le(f64x2.mul(k, ab), f64x2.mul(n, a));
   const kk = select(k, f64x2.sub(n, k), lower);
@@ -808,18 +831,14 @@ function pValuePairV(pk: usize, pn: usize, pmu: usize, prho: usize, pout: usize,
     redo = v128.load(TAIL_REDO);
   }
   let p = f64x2.pmin(one, f64x2.mul(splat(2.0), f64x2.pmin(direct, oth)));
-  if (anyTrue(redo)) p = redoLanes(p, redo, k, n, mu, rho);
+  if (anyTrue(redo)) p = redoLanes(p, redo, k, n, mu, omu, rho, useOmu);
   return p;
 }
 
-/** p with the lanes set in `redo` replaced by pValueOneS (the others are not recomputed). */
-function redoLanes(p: v128, redo: v128, k: v128, n: v128, mu: v128, rho: v128): v128 {
-  if (i64x2.extract_lane(redo, 0) != 0) {
-    p = f64x2.replace_lane(p, 0, pValueOneS(f64x2.extract_lane(k, 0), f64x2.extract_lane(n, 0), f64x2.extract_lane(mu, 0), f64x2.extract_lane(rho, 0)));
-  }
-  if (i64x2.extract_lane(redo, 1) != 0) {
-    p = f64x2.replace_lane(p, 1, pValueOneS(f64x2.extract_lane(k, 1), f64x2.extract_lane(n, 1), f64x2.extract_lane(mu, 1), f64x2.extract_lane(rho, 1)));
-  }
+/** p with the lanes set in `redo` replaced by pValueOneMS (the others are not recomputed). */
+function redoLanes(p: v128, redo: v128, k: v128, n: v128, mu: v128, omu: v128, rho: v128, useOmu: bool): v128 {
+  if (i64x2.extract_lane(redo, 0) != 0) p = f64x2.replace_lane(p, 0, pValueLaneS(k, n, mu, omu, rho, useOmu, false));
+  if (i64x2.extract_lane(redo, 1) != 0) p = f64x2.replace_lane(p, 1, pValueLaneS(k, n, mu, omu, rho, useOmu, true));
   return p;
 }
 
@@ -827,66 +846,281 @@ function redoLanes(p: v128, redo: v128, k: v128, n: v128, mu: v128, rho: v128): 
  * p-values of the FRASER fit straight from its junction-major blocks (src/models/fraser/objective.ts),
  * without building μ, k and n as cell arrays: row r (a junction) has y = Y[r,·] + b[r] (Y at
  * pY + r·ldy, f64), μ = sigmoid(y), k and n u32 at pK/pN + r·ldk, and ρ[r] at pRho; p goes to
- * pOut + r·ldo. The same p as betaBinomPValueArray on those cells (pairs of cells in f64x2 where
- * the build has SIMD, the odd last cell and the scalar build by pValueOneS).
+ * pOut + r·ldo. The same p as betaBinomPValueArray on those cells (to rounding: cells paired by
+ * pairedCells in f64x2 where the build has SIMD; the scalar build by pValueOneS).
+ * With pMu ≠ 0, μ is read from there instead (f64, row r at pMu + r·ldk·8, like k) and pY, pB are
+ * not read; with pOmu ≠ 0 too, 1 − μ is read from pOmu (same layout; more accurate than 1 − μ where
+ * μ is near 1) and used for β, else it is formed as 1 − μ. p may overwrite μ or 1 − μ in place
+ * when pOut and ldo match (each pair of cells is read before its p is written).
  */
 export function fraserPValueRows(
   rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+  pMu: usize, pOmu: usize,
 ): void {
-  pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, true);
+  pValueRowsAny(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, pMu, pOmu, true);
 }
 
 /** Scalar twin of fraserPValueRows. */
 export function fraserPValueRowsScalar(
   rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+  pMu: usize, pOmu: usize,
 ): void {
-  pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, false);
+  pValueRowsAny(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, pMu, pOmu, false);
 }
 
-function pValueRows(
+/** The rows loop in one of three modes (μ from Y and b; μ given; μ and 1 − μ given). */
+function pValueRowsAny(
   rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
-  vector: bool,
+  pMu: usize, pOmu: usize, vector: bool,
 ): void {
   if (!sTableReady) buildSTable();
+  const mode = pMu == 0 ? MU_FROM_Y : pOmu == 0 ? MU_GIVEN : MU_OMU_GIVEN;
+  pValueRows(rows, cols, pY, ldy, pK, pN, ldk, pB, pRho, pOut, ldo, pMu, pOmu, mode, vector);
+}
+
+const MU_FROM_Y: i32 = 0;
+const MU_GIVEN: i32 = 1;
+const MU_OMU_GIVEN: i32 = 2;
+
+// Pairing of cells for the f64x2 kernels. The two lanes of a pair sum their tails in lock step
+// until both have stopped, so a pair costs the longer of its two tails. The array and rows kernels
+// therefore take their cells in chunks of PAIR_CHUNK, give each cell a key (tailKeyV: a rough
+// count of its first tail's blocks, in PAIR_BUCKETS buckets), pair cells with equal keys as they
+// come (the leftovers of the chunk in key order), and compute each pair by pValuePair with its
+// lanes gathered from wherever the two cells are. Each cell's p is written to its own slot after
+// its inputs are read, so p may still overwrite an input in place.
+const PAIR_CHUNK: i32 = 128;
+const PAIR_BUCKETS: i32 = 32;
+const KEY_S: usize = memory.data(PAIR_CHUNK * 4 + 16, 16);
+const PEND_S: usize = memory.data(PAIR_BUCKETS * 4, 16);
+const PAIRS_S: usize = memory.data(PAIR_CHUNK * 8 + 16, 16);
+// A chunk of a row as f64 cells (pValueRowsPaired): k, n, μ, and ρ.
+const K_S: usize = memory.data(PAIR_CHUNK * 8, 16);
+const N_S: usize = memory.data(PAIR_CHUNK * 8, 16);
+const MU_S: usize = memory.data(PAIR_CHUNK * 8, 16);
+const RHO_S: usize = memory.data(16, 16);
+
+/**
+ * The pairing key of two cells (i32 lanes 0 and 1): min(j0, 1 + 8.5·sd)/8, capped at
+ * PAIR_BUCKETS − 1, where j0 is the start of the first tail as pValuePair chooses it and sd the
+ * beta-binomial standard deviation, sd² = nμ(1−μ)(1 + (n−1)ρ): about how many blocks of eight
+ * steps the first tail takes. Only an ordering: any value is safe (NaN gives 0).
+ */
+@inline function tailKeyV(k: v128, n: v128, mu: v128, rho: v128): v128 {
+  const one = splat(1.0);
+  const nm = f64x2.mul(n, mu);
+  const lower = f64x2.le(k, nm);
+  const nk = f64x2.sub(n, k);
+  const kk = select(k, nk, lower);
+  const mean = select(nm, f64x2.sub(n, nm), lower);
+  const v = f64x2.mul(f64x2.mul(nm, f64x2.sub(one, mu)), fmaV(f64x2.sub(n, one), rho, one));
+  const dm = f64x2.sub(mean, kk);
+  const nkk = f64x2.sub(n, kk);
+  const other = v128.and(f64x2.gt(kk, nkk), f64x2.lt(f64x2.mul(dm, dm), f64x2.mul(splat(PREDICT_Z2), v)));
+  const j0 = select(nkk, kk, other);
+  const steps = f64x2.pmin(j0, fmaV(splat(8.5), f64x2.sqrt(v), one));
+  const key = i32x4.trunc_sat_f64x2_s_zero(f64x2.mul(steps, splat(0.125)));
+  return i32x4.min_s(i32x4.max_s(key, i32x4.splat(0)), i32x4.splat(PAIR_BUCKETS - 1));
+}
+
+/**
+ * p for `cnt` ≤ PAIR_CHUNK cells (f64 k, n, μ at pk, pn, pmu; 1 − μ at pomu; ρ at prho, step
+ * rhoStep bytes, 0 for one ρ), p to pout; pairs formed by key (see above), each by pValuePair.
+ */
+function pairedCells(cnt: i32, pk: usize, pn: usize, pmu: usize, pomu: usize, prho: usize, rhoStep: usize, pout: usize): void {
+  pairedCellsAny(cnt, pk, pn, pmu, pomu, prho, rhoStep, pout, false);
+}
+
+/** pairedCells with 1 − μ read from pomu (pValuePair's useOmu). */
+function pairedCellsOmu(cnt: i32, pk: usize, pn: usize, pmu: usize, pomu: usize, prho: usize, rhoStep: usize, pout: usize): void {
+  pairedCellsAny(cnt, pk, pn, pmu, pomu, prho, rhoStep, pout, true);
+}
+
+@inline function pairedCellsAny(
+  cnt: i32, pk: usize, pn: usize, pmu: usize, pomu: usize, prho: usize, rhoStep: usize, pout: usize, useOmu: bool,
+): void {
+  // Keys (the last cell of an odd chunk as a pair with itself).
+  for (let i = 0; i < cnt; i += 2) {
+    const o = <usize>i << 3;
+    let key: v128;
+    if (i + 1 < cnt) {
+      const rho = rhoStep ? v128.load(prho + o) : v128.load64_splat(prho);
+      key = tailKeyV(v128.load(pk + o), v128.load(pn + o), v128.load(pmu + o), rho);
+    } else {
+      const rho = v128.load64_splat(prho + (rhoStep ? o : 0));
+      key = tailKeyV(v128.load64_splat(pk + o), v128.load64_splat(pn + o), v128.load64_splat(pmu + o), rho);
+    }
+    v128.store64_lane(KEY_S + (<usize>i << 2), key, 0);
+  }
+  // Pairs: equal keys as they come; then the leftovers in key order; an odd one with itself.
+  for (let b = 0; b < PAIR_BUCKETS; b++) store<i32>(PEND_S + (<usize>b << 2), -1);
+  let np = 0;
+  for (let i = 0; i < cnt; i++) {
+    const pb = PEND_S + (<usize>load<i32>(KEY_S + (<usize>i << 2)) << 2);
+    const j = load<i32>(pb);
+    if (j >= 0) {
+      store<i32>(PAIRS_S + (<usize>np << 3), j);
+      store<i32>(PAIRS_S + (<usize>np << 3), i, 4);
+      np++;
+      store<i32>(pb, -1);
+    } else {
+      store<i32>(pb, i);
+    }
+  }
+  let prev = -1;
+  for (let b = 0; b < PAIR_BUCKETS; b++) {
+    const j = load<i32>(PEND_S + (<usize>b << 2));
+    if (j < 0) continue;
+    if (prev < 0) {
+      prev = j;
+    } else {
+      store<i32>(PAIRS_S + (<usize>np << 3), prev);
+      store<i32>(PAIRS_S + (<usize>np << 3), j, 4);
+      np++;
+      prev = -1;
+    }
+  }
+  if (prev >= 0) {
+    store<i32>(PAIRS_S + (<usize>np << 3), prev);
+    store<i32>(PAIRS_S + (<usize>np << 3), prev, 4);
+    np++;
+  }
+  // Each pair: lanes gathered, p scattered (lane 1 first: a cell paired with itself gets lane 0).
+  for (let q = 0; q < np; q++) {
+    const o0 = <usize>load<i32>(PAIRS_S + (<usize>q << 3)) << 3;
+    const o1 = <usize>load<i32>(PAIRS_S + (<usize>q << 3), 4) << 3;
+    const k = f64x2.replace_lane(v128.load64_splat(pk + o0), 1, load<f64>(pk + o1));
+    const n = f64x2.replace_lane(v128.load64_splat(pn + o0), 1, load<f64>(pn + o1));
+    const mu = f64x2.replace_lane(v128.load64_splat(pmu + o0), 1, load<f64>(pmu + o1));
+    const omu = useOmu ? f64x2.replace_lane(v128.load64_splat(pomu + o0), 1, load<f64>(pomu + o1)) : mu;
+    const rho = rhoStep ? f64x2.replace_lane(v128.load64_splat(prho + o0), 1, load<f64>(prho + o1)) : v128.load64_splat(prho);
+    const p = pValuePair(k, n, mu, omu, rho, useOmu);
+    v128.store64_lane(pout + o1, p, 1);
+    v128.store64_lane(pout + o0, p, 0);
+  }
+}
+
+/**
+ * The rows kernel. With `vector` (and SIMD): each row in chunks of PAIR_CHUNK cells, k and n
+ * converted to f64 and μ (MU_FROM_Y: sigmoid(y + b), pairs of cells in f64x2, an odd last cell of
+ * the row in scalar, as fraserMeanRows) stored per chunk, then pairedCells; else each cell by
+ * pValueOneMS.
+ */
+function pValueRows(
+  rows: i32, cols: i32, pY: usize, ldy: i32, pK: usize, pN: usize, ldk: i32, pB: usize, pRho: usize, pOut: usize, ldo: i32,
+  pMu: usize, pOmu: usize, mode: i32, vector: bool,
+): void {
+  const useOmu = mode == MU_OMU_GIVEN;
   for (let r = 0; r < rows; r++) {
-    const b = load<f64>(pB + (<usize>r << 3));
+    const b = mode == MU_FROM_Y ? load<f64>(pB + (<usize>r << 3)) : 0.0;
     const rho = load<f64>(pRho + (<usize>r << 3));
+    store<f64>(RHO_S, rho);
     const yRow = pY + ((<usize>r * <usize>ldy) << 3);
     const kRow = pK + ((<usize>r * <usize>ldk) << 2);
     const nRow = pN + ((<usize>r * <usize>ldk) << 2);
+    const mRow = pMu + ((<usize>r * <usize>ldk) << 3);
+    const omRow = pOmu + ((<usize>r * <usize>ldk) << 3);
     const oRow = pOut + ((<usize>r * <usize>ldo) << 3);
-    let i = 0;
-    if (ASC_FEATURE_SIMD && vector) {
-      const bv = splat(b);
-      const rv = splat(rho);
-      for (; i + 1 < cols; i += 2) {
-        const k = f64x2.convert_low_i32x4_u(v128.load64_zero(kRow + (<usize>i << 2)));
-        const n = f64x2.convert_low_i32x4_u(v128.load64_zero(nRow + (<usize>i << 2)));
-        const mu = sigmoidV(f64x2.add(v128.load(yRow + (<usize>i << 3)), bv));
-        v128.store(oRow + (<usize>i << 3), pValuePair(k, n, mu, rv));
+    if (!(ASC_FEATURE_SIMD && vector)) {
+      for (let i = 0; i < cols; i++) {
+        const k = <f64>load<u32>(kRow + (<usize>i << 2));
+        const n = <f64>load<u32>(nRow + (<usize>i << 2));
+        const mu = mode == MU_FROM_Y ? sigmoidS(load<f64>(yRow + (<usize>i << 3)) + b) : load<f64>(mRow + (<usize>i << 3));
+        const omu = useOmu ? load<f64>(omRow + (<usize>i << 3)) : 0.0;
+        store<f64>(oRow + (<usize>i << 3), pValueOneMS(k, n, mu, omu, rho, useOmu));
       }
+      continue;
     }
-    for (; i < cols; i++) {
-      const k = <f64>load<u32>(kRow + (<usize>i << 2));
-      const n = <f64>load<u32>(nRow + (<usize>i << 2));
-      store<f64>(oRow + (<usize>i << 3), pValueOneS(k, n, sigmoidS(load<f64>(yRow + (<usize>i << 3)) + b), rho));
+    const bv = splat(b);
+    for (let c0 = 0; c0 < cols; c0 += PAIR_CHUNK) {
+      const cnt = min(PAIR_CHUNK, cols - c0);
+      let i = 0;
+      for (; i + 1 < cnt; i += 2) {
+        const c = c0 + i;
+        v128.store(K_S + (<usize>i << 3), f64x2.convert_low_i32x4_u(v128.load64_zero(kRow + (<usize>c << 2))));
+        v128.store(N_S + (<usize>i << 3), f64x2.convert_low_i32x4_u(v128.load64_zero(nRow + (<usize>c << 2))));
+        if (mode == MU_FROM_Y) v128.store(MU_S + (<usize>i << 3), sigmoidV(f64x2.add(v128.load(yRow + (<usize>c << 3)), bv)));
+      }
+      if (i < cnt) {
+        const c = c0 + i;
+        store<f64>(K_S + (<usize>i << 3), <f64>load<u32>(kRow + (<usize>c << 2)));
+        store<f64>(N_S + (<usize>i << 3), <f64>load<u32>(nRow + (<usize>c << 2)));
+        if (mode == MU_FROM_Y) store<f64>(MU_S + (<usize>i << 3), sigmoidS(load<f64>(yRow + (<usize>c << 3)) + b));
+      }
+      const o = <usize>c0 << 3;
+      if (mode == MU_FROM_Y) pairedCells(cnt, K_S, N_S, MU_S, MU_S, RHO_S, 0, oRow + o);
+      else if (mode == MU_GIVEN) pairedCells(cnt, K_S, N_S, mRow + o, mRow + o, RHO_S, 0, oRow + o);
+      else pairedCellsOmu(cnt, K_S, N_S, mRow + o, omRow + o, RHO_S, 0, oRow + o);
     }
   }
 }
 
+// 0 … 8 as f64, for smallIntV.
+const SMALL_INTS: usize = memory.data<f64>([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]);
+
+/** splat(i) for i = 0 … 8, loaded (one instruction) rather than built as a constant. */
+@inline function smallIntV(i: f64): v128 {
+  return v128.load64_splat(SMALL_INTS + (<usize>(<i32>i) << 3));
+}
 
 /** The factor u of step i of a block from j: (j − i + 1)·((n − j + i − 1) + β). */
 @inline function tailU(j: v128, nj: v128, b: v128, i: f64): v128 {
-  return f64x2.mul(f64x2.sub(j, splat(i - 1.0)), f64x2.add(f64x2.add(nj, splat(i - 1.0)), b));
+  const c = smallIntV(i - 1.0);
+  return f64x2.mul(f64x2.sub(j, c), f64x2.add(f64x2.add(nj, c), b));
 }
 
 /**
  * The factor d of step i of a block from j: (n − j + i)·((j − i) + α), with (j − i) + α raised to α
  * where j − i < 0 (past the end of the tail: the step's u is 0 or its term is already 0).
  */
-@inline function tailD(n: v128, j: v128, nj: v128, a: v128, i: f64): v128 {
-  return f64x2.mul(f64x2.add(nj, splat(i)), f64x2.pmax(f64x2.add(f64x2.sub(j, splat(i)), a), a));
+@inline function tailD(n: v128, j: v128, nj: v128, a: v128, i: f64, guard: bool): v128 {
+  const c = smallIntV(i);
+  const x = f64x2.add(f64x2.sub(j, c), a);
+  return f64x2.mul(f64x2.add(nj, c), guard ? f64x2.pmax(x, a) : x);
 }
+
+/**
+ * One block of eight steps from j (see lowerTailRelV): returns H/D and leaves U/D at TAIL_UC.
+ * guard: raise (j − i) + α to α (needed only where some lane has j < 8).
+ */
+@inline function tailBlockV(j: v128, n: v128, a: v128, b: v128, guard: bool): v128 {
+  const nj = f64x2.sub(n, j);
+  const u1 = f64x2.mul(j, f64x2.add(nj, b));
+  const d1 = tailD(n, j, nj, a, 1.0, guard);
+  const u2 = tailU(j, nj, b, 2.0);
+  const d2 = tailD(n, j, nj, a, 2.0, guard);
+  const u3 = tailU(j, nj, b, 3.0);
+  const d3 = tailD(n, j, nj, a, 3.0, guard);
+  const u4 = tailU(j, nj, b, 4.0);
+  const d4 = tailD(n, j, nj, a, 4.0, guard);
+  const u5 = tailU(j, nj, b, 5.0);
+  const d5 = tailD(n, j, nj, a, 5.0, guard);
+  const u6 = tailU(j, nj, b, 6.0);
+  const d6 = tailD(n, j, nj, a, 6.0, guard);
+  const u7 = tailU(j, nj, b, 7.0);
+  const d7 = tailD(n, j, nj, a, 7.0, guard);
+  const u8 = tailU(j, nj, b, 8.0);
+  const d8 = tailD(n, j, nj, a, 8.0, guard);
+  const p7 = f64x2.mul(d7, d8);
+  const p6 = f64x2.mul(d6, p7);
+  const p5 = f64x2.mul(d5, p6);
+  const p4 = f64x2.mul(d4, p5);
+  const p3 = f64x2.mul(d3, p4);
+  const p2 = f64x2.mul(d2, p3);
+  let h = fmaV(u7, f64x2.add(d8, u8), p7);
+  h = fmaV(u6, h, p6);
+  h = fmaV(u5, h, p5);
+  h = fmaV(u4, h, p4);
+  h = fmaV(u3, h, p3);
+  h = f64x2.mul(u1, fmaV(u2, h, p2));
+  const c = f64x2.div(splat(1.0), f64x2.mul(d1, p2));
+  const uu = f64x2.mul(f64x2.mul(f64x2.mul(u1, u2), f64x2.mul(u3, u4)), f64x2.mul(f64x2.mul(u5, u6), f64x2.mul(u7, u8)));
+  v128.store(TAIL_UC, f64x2.mul(uu, c));
+  return f64x2.mul(h, c);
+}
+
+// U/D of the last tailBlockV.
+const TAIL_UC: usize = memory.data(16, 16);
 
 // Lanes of lowerTailRelV that reached their cap while heavy (all-ones), stored here.
 const TAIL_REDO: usize = memory.data(16, 16);
@@ -895,7 +1129,8 @@ const TAIL_REDO: usize = memory.data(16, 16);
  * lowerTailRel for two cells at once (f64x2 lanes, no rescaling: only for f(k) ≥ e^−450, see
  * LIN_LOG_F), in blocks of eight steps with one division; lanes run in lock step until
  * both have stopped (t = 0 marks a stopped lane; past j = 0 the zero factor u makes t 0, and
- * pmax(j − i + α, α) keeps the unused factors d of a last partial block positive).
+ * pmax(j − i + α, α) keeps the unused factors d of a last partial block positive: the guarded
+ * block of tailBlockV, taken only where some lane has j < 8).
  * cap: per lane, as in lowerTailRel (+Inf for none); a lane whose tail is ≥ SWITCH_MASS at its cap
  * stops there and is flagged in TAIL_REDO.
  */
@@ -916,39 +1151,13 @@ function lowerTailRelV(j0: v128, n: v128, a: v128, b: v128, f: v128, cap: v128):
     //   H = u_1(P_2 + u_2(P_3 + … + u_7(P_8 + u_8))) (= D·(r_1 + r_1r_2 + … + r_1…r_8)).
     // n − j, j − i and their offsets are exact integers; α and β are added last (see lowerTailRel).
     // Bounds (n < 1024, α+β ≤ 1e15): d_i < 1e18, so D < 1e144; D ≥ α^8 ≥ 1e-240 (pmax).
-    const nj = f64x2.sub(n, j);
-    const u1 = f64x2.mul(j, f64x2.add(nj, b));
-    const d1 = tailD(n, j, nj, a, 1.0);
-    const u2 = tailU(j, nj, b, 2.0);
-    const d2 = tailD(n, j, nj, a, 2.0);
-    const u3 = tailU(j, nj, b, 3.0);
-    const d3 = tailD(n, j, nj, a, 3.0);
-    const u4 = tailU(j, nj, b, 4.0);
-    const d4 = tailD(n, j, nj, a, 4.0);
-    const u5 = tailU(j, nj, b, 5.0);
-    const d5 = tailD(n, j, nj, a, 5.0);
-    const u6 = tailU(j, nj, b, 6.0);
-    const d6 = tailD(n, j, nj, a, 6.0);
-    const u7 = tailU(j, nj, b, 7.0);
-    const d7 = tailD(n, j, nj, a, 7.0);
-    const u8 = tailU(j, nj, b, 8.0);
-    const d8 = tailD(n, j, nj, a, 8.0);
-    const p7 = f64x2.mul(d7, d8);
-    const p6 = f64x2.mul(d6, p7);
-    const p5 = f64x2.mul(d5, p6);
-    const p4 = f64x2.mul(d4, p5);
-    const p3 = f64x2.mul(d3, p4);
-    const p2 = f64x2.mul(d2, p3);
-    let h = fmaV(u7, f64x2.add(d8, u8), p7);
-    h = fmaV(u6, h, p6);
-    h = fmaV(u5, h, p5);
-    h = fmaV(u4, h, p4);
-    h = fmaV(u3, h, p3);
-    h = f64x2.mul(u1, fmaV(u2, h, p2));
-    const c = f64x2.div(one, f64x2.mul(d1, p2));
-    const uu = f64x2.mul(f64x2.mul(f64x2.mul(u1, u2), f64x2.mul(u3, u4)), f64x2.mul(f64x2.mul(u5, u6), f64x2.mul(u7, u8)));
-    s = fmaV(t, f64x2.mul(h, c), s);
-    t = f64x2.mul(t, f64x2.mul(uu, c));
+    // Past j = 8 no factor needs the guard (j − i + α > 0 for i ≤ 8).
+    let hc: v128;
+    if (allTrue(f64x2.ge(j, splat(8.0)))) hc = tailBlockV(j, n, a, b, false);
+    else hc = tailBlockV(j, n, a, b, true);
+    const uc = v128.load(TAIL_UC);
+    s = fmaV(t, hc, s);
+    t = f64x2.mul(t, uc);
     j = f64x2.sub(j, splat(8.0));
     steps += 8.0;
     // Stop where the rest is provably below REL_STOP of the sum (stopHere without divisions:

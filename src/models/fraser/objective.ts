@@ -46,6 +46,7 @@ type MeanRowsKernel = (rows: number, cols: number, pY: number, ldy: number, pB: 
 type LogChooseKernel = (rows: number, cols: number, pIdx: number, pK: number, pN: number, ldk: number, c: number, pOut: number) => void;
 type PValueRowsKernel = (
   rows: number, cols: number, pY: number, ldy: number, pK: number, pN: number, ldk: number, pB: number, pRho: number, pOut: number, ldo: number,
+  pMu: number, pOmu: number,
 ) => void;
 
 /** assembly/betabinom.ts (FRASER kernels): junction-major blocks, counts as u32, pointer 0 = absent. */
@@ -970,7 +971,7 @@ export class FraserObjective {
       const oA = this.a.ptr >>> 3, oR = this.tBuf.ptr >>> 3;
       for (let r = 0; r < nb; r++) f64[oR + r] = 1 / (1 + f64[oA + j0 + r]); // ρ as getRho gives it
       // In place: each pair of y is read before its p is written.
-      this.pValueRows(nb, N, this.blk.ptr, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, N, this.b.ptr + j0 * 8, this.tBuf.ptr, this.blk.ptr, N);
+      this.pValueRows(nb, N, this.blk.ptr, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, N, this.b.ptr + j0 * 8, this.tBuf.ptr, this.blk.ptr, N, 0, 0);
       f64 = this.core.f64;
       const oP = this.blk.ptr >>> 3;
       for (let r = 0; r < nb; r++) {
