@@ -83,7 +83,7 @@ test('nllAndGradient matches mpmath at 40 digits and torch autograd on every fix
   }
 });
 
-function objectiveOf(p: Problem, opts: { core?: Core; scalar?: boolean; blockCells?: number } = {}): FraserObjective {
+function objectiveOf(p: Problem, opts: { core?: Core; scalar?: boolean; blockCells?: number; cacheMean?: boolean } = {}): FraserObjective {
   const o = new FraserObjective({ k: f64(p.k), n: f64(p.n), x: f64(p.x), junctions: p.J, latentDim: p.q, likelihoodPseudocount: p.c, ...opts });
   o.setEncoder(f64(p.E));
   o.setDecoder(f64(p.D), f64(p.b));
@@ -463,15 +463,15 @@ test('junctionLoss (the loss-only cell pass) equals the decoder objective’s F 
   }
 });
 
-test('pValuesInto (p-values from the junction-major blocks) equals betaBinomial.pValues at the objective’s μ, scattered to the given columns, on every binary and scalar twin', () => {
+test('pValuesInto (p-values from the junction-major blocks, μ from Y or from the μ cache) equals betaBinomial.pValues at the objective’s μ, scattered to the given columns, on every binary and scalar twin', () => {
   const rng = new Rng(23);
   for (const [N, J, q, c] of [[37, 23, 3, 0], [50, 9, 4, 1]]) {
     const p = randomProblem(rng, N, J, q, c, 3);
     const cols = Uint32Array.from({ length: J }, (_, j) => 2 * j + 1); // into a wider N×(2J+1) matrix
     const ld = 2 * J + 1;
     for (const [name, core] of Object.entries(cores)) {
-      for (const scalar of [false, true]) {
-        const o = objectiveOf(p, { core, scalar, blockCells: 4 * N });
+      for (const [scalar, cacheMean] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const o = objectiveOf(p, { core, scalar, blockCells: 4 * N, cacheMean });
         try {
           const out = new Float64Array(N * ld).fill(-1);
           o.pValuesInto(out, ld, cols);
@@ -482,7 +482,7 @@ test('pValuesInto (p-values from the junction-major blocks) equals betaBinomial.
               if (j % 2 === 0) assert.is(got, -1, 'columns not listed stay untouched');
               else {
                 const w = want[i * J + (j - 1) / 2];
-                assert.ok(Math.abs(got - w) <= 1e-12 * w + 1e-300, `${name}${scalar ? ' scalar' : ''} N=${N} sample ${i} junction ${(j - 1) / 2}: ${got} vs ${w}`);
+                assert.ok(Math.abs(got - w) <= 1e-12 * w + 1e-300, `${name}${scalar ? ' scalar' : ''}${cacheMean ? ' cached μ' : ''} N=${N} sample ${i} junction ${(j - 1) / 2}: ${got} vs ${w}`);
               }
             }
           }

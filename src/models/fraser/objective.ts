@@ -964,14 +964,21 @@ export class FraserObjective {
     const N = this.samples, J = this.junctions, q = this.latentDim, B = this.blockRows;
     if (cols.length !== J) throw new ShapeError(`cols has ${cols.length} elements, J = ${J} needs ${J}`, 'cols');
     requireFloat64Array(out, 'out');
+    // With cacheMean, μ comes from the cache; else from Y + b. 1 − μ is formed from μ in both, as
+    // betaBinomial.pValues does, so that the fit's p-values are those of betaBinomial.pValues at
+    // the fit's μ and ρ.
+    const m = this.cacheMean ? this.meanCache() : undefined;
     for (let j0 = 0; j0 < J; j0 += B) {
       const nb = Math.min(B, J - j0);
-      this.rowsY(nb, this.D.ptr + j0 * q * 8, this.blk.ptr);
+      if (!m) this.rowsY(nb, this.D.ptr + j0 * q * 8, this.blk.ptr);
       let f64 = this.core.f64;
       const oA = this.a.ptr >>> 3, oR = this.tBuf.ptr >>> 3;
       for (let r = 0; r < nb; r++) f64[oR + r] = 1 / (1 + f64[oA + j0 + r]); // ρ as getRho gives it
-      // In place: each pair of y is read before its p is written.
-      this.pValueRows(nb, N, this.blk.ptr, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, N, this.b.ptr + j0 * 8, this.tBuf.ptr, this.blk.ptr, N, 0, 0);
+      // In place from Y: each pair of y is read before its p is written.
+      this.pValueRows(
+        nb, N, this.blk.ptr, N, this.kT.ptr + j0 * N * 4, this.nT.ptr + j0 * N * 4, N, this.b.ptr + j0 * 8, this.tBuf.ptr, this.blk.ptr, N,
+        m ? m.mu.ptr + j0 * N * 8 : 0, 0,
+      );
       f64 = this.core.f64;
       const oP = this.blk.ptr >>> 3;
       for (let r = 0; r < nb; r++) {
