@@ -713,11 +713,11 @@ function maxAbsDiff(a: Float64Array, b: Float64Array): number {
 
 const sum = (a: Float64Array) => a.reduce((s, v) => s + v, 0);
 
-/** Pass 1 over junction blocks: column means of x, Σ_i x_c² per junction (with `wantSumSq`; else zeros), and the Gram matrix x_c x_cᵀ (N×N). */
 /**
  * The first pass of every fit, over junction blocks in WebAssembly memory: x = logit((k+pc)/(n+2pc))
  * of the kept junctions (fraserLogitColumns, the same values as logitTransform), its column means,
- * Σ x_c² per junction (when wanted, for ae's training subset) and the Gram matrix x_c x_cᵀ (N×N).
+ * Σ x_c² per junction (with `wantSumSq`, for ae's training subset; else zeros) and the Gram matrix
+ * x_c x_cᵀ (N×N).
  * Per block the counts are copied in (runs of consecutive columns at once), and the Gram update
  * takes the row blocks X_a X_bᵀ for a ≤ b only ((m+1)/2m of a full gemm), accumulated by gemm in
  * place; the lower triangle is mirrored from the upper at the end, so G is exactly symmetric.
@@ -1049,6 +1049,7 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
   const ks = keepColumns(k, N, J, cols), ns = keepColumns(n, N, J, cols);
   // μ cached for the ρ fits (16·N·Js bytes); counts checked by checkCounts.
   const train = new FraserObjective({ k: ks, n: ns, x, junctions: Js, latentDim: q, likelihoodPseudocount: c, core, cacheMean: true, [COUNTS_CHECKED]: true });
+  let encoder: WasmLbfgs | undefined;
   try {
     train.setEncoder(init.V);
     train.setDecoder(init.V, means);
@@ -1065,23 +1066,19 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
       train.setX(xn);
     }
     if (noise > 0) before = train.junctionLoss(); // H from the noisy x
+    // updateE: lbfgs's algorithm and defaults (m = 10, gtol = 1e-6) with its vector work in
+    // WebAssembly; one engine for all rounds, each round restarted from the current E with an
+    // empty memory, as separate lbfgs calls would be.
+    encoder = new WasmLbfgs(train.encoderObjective(), Js * q, 10, undefined, { core });
     for (let round = 1; round <= maxRounds; round++) {
       checkAbort(signal);
       // The reference's L-BFGS-B stopping rule (factr = 1e7: relative change of f ≤ 2.2e-9), at most encIter iterations.
-      // lbfgs's defaults otherwise (m = 10, gtol = 1e-6), with its vector work in WebAssembly.
-      const opt = new WasmLbfgs(train.encoderObjective(), Js * q, 10, undefined, { core });
-      let fE: number;
-      try {
-        opt.start(train.getEncoder());
-        opt.run({ maxIterations: encIter, ftol: 2.220446049250313e-9, gtol: 1e-6, signal });
-        checkAbort(signal);
-        train.setEncoder(opt.x);
-        fE = opt.f;
-      } finally {
-        opt.dispose();
-      }
-      history.push(fE);
-      progress({ stage: 'updateE', round, loss: fE });
+      encoder.start(train.getEncoder());
+      encoder.run({ maxIterations: encIter, ftol: 2.220446049250313e-9, gtol: 1e-6, signal });
+      checkAbort(signal);
+      train.setEncoder(encoder.x);
+      history.push(encoder.f);
+      progress({ stage: 'updateE', round, loss: encoder.f });
       fitDecoder(train, decIter, signal, options.decoderOptimizer);
       history.push(train.nll());
       progress({ stage: 'updateD', round, loss: history[history.length - 1] });
@@ -1098,6 +1095,7 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
     subset.forEach((j, r) => E.set(Es.subarray(r * q, r * q + q), j * q));
     return { E, H: train.getLatent() };
   } finally {
+    encoder?.dispose();
     train.dispose();
   }
 }

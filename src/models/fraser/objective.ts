@@ -21,7 +21,8 @@
  * with `cacheMean`), O((N+J)·q) for E, D, H,
  * GD and the gradients, and O(B·N) for the block of Y/G the cell kernel works on, with
  * B = blockCells/N junctions (default 2^16 cells, 512 KiB): Y and G are never held for all J;
- * N·q more for Hᵀ once the decoder objective is called with fewer than 8 junctions.
+ * N·q more for Hᵀ once the decoder objective is called with fewer than 8 junctions; and, only
+ * while the constructor copies the counts in, a 4 MiB chunk (STAGE_CELLS u32).
  */
 import { ArgumentTypeError, ArgumentValueError, ShapeError, requireFloat64Array, requireInteger } from '../../errors.js';
 import { gemmWorkspace } from '../../linalg/index.js';
@@ -66,7 +67,7 @@ export interface FraserExports {
   fraserTransposeCounts: (rows: number, cols: number, pSrc: number, pDst: number) => void;
   /** Σ_i lnC(n+2c, k+c) per junction. */
   betabinomLogChooseRows: LogChooseKernel; betabinomLogChooseRowsScalar: LogChooseKernel;
-  /** Two-sided beta-binomial p-values of junction-major rows, μ = sigmoid(Y + b) (assembly/bbstats.ts). */
+  /** Two-sided beta-binomial p-values of junction-major rows, μ = sigmoid(Y + b) or read from pMu (assembly/bbstats.ts). */
   fraserPValueRows: PValueRowsKernel; fraserPValueRowsScalar: PValueRowsKernel;
 }
 
