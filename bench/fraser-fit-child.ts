@@ -5,10 +5,11 @@
  *     simulates a cohort from the model (fraser.simulate: a 5-dimensional latent confounder,
  *     beta-binomial counts, outliers injected in 0.1 % of the cells, seed 7) and writes k and n
  *     (u32, N×J) and the outlier labels (u8) to <dir>;
- *   node --import tsx bench/fraser-fit-child.ts fit <dir> <implementation> <q|auto> [maxRounds]
+ *   node --import tsx bench/fraser-fit-child.ts fit <dir> <implementation> <q|auto> [maxRounds] [scoring|lbfgs]
  *     reads them, fits, and prints one JSON line: the wall time of the fit and of every stage
  *     (from onProgress), the peak resident memory of the process (inputs included), and the AUC-PR
- *     of the p-values against the injected outliers, so that a fast but wrong fit cannot pass.
+ *     of the p-values against the injected outliers, so that a fast but wrong fit cannot pass; the
+ *     last argument picks the ae fit's encoderOptimizer (default: the fit's).
  *
  * The simulation runs in its own process so that its truth arrays do not count in the fit's peak.
  */
@@ -26,7 +27,7 @@ if (mode === 'simulate') {
   writeFileSync(join(dir, 'outliers.u8'), sim.outliers);
   writeFileSync(join(dir, 'meta.json'), JSON.stringify({ N, J }));
 } else {
-  const [implementation, qs, roundsS] = rest;
+  const [implementation, qs, roundsS, encoderOptimizer] = rest;
   const { N } = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
   const u32 = (f: string) => { const b = readFileSync(join(dir, f)); return new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
   const k = u32('k.u32'), n = u32('n.u32');
@@ -35,10 +36,11 @@ if (mode === 'simulate') {
   const stages: { stage: string; round?: number; at: number }[] = [];
   const f = fraser.fit({ k, n, samples: N }, {
     implementation: implementation as 'pca', q: qs === 'auto' ? 'auto' : Number(qs), maxRounds: roundsS ? Number(roundsS) : undefined,
+    encoderOptimizer: encoderOptimizer as 'scoring' | 'lbfgs' | undefined,
     onProgress: (p) => { if (p.fraction === undefined || p.fraction === 1) stages.push({ stage: p.stage, round: p.round, at: (performance.now() - t1) / 1e3 }); },
   });
   const fitSeconds = (performance.now() - t1) / 1e3;
   const peakRss = process.resourceUsage().maxRSS * 1024;
   const ap = averagePrecision(f.pValues.map((v) => -Math.log(Math.max(v, 1e-300))), outliers);
-  console.log(JSON.stringify({ implementation, N, J: k.length / N, q: f.q, fit: fitSeconds, stages, aucPr: ap, peakRss }));
+  console.log(JSON.stringify({ implementation, encoderOptimizer, N, J: k.length / N, q: f.q, fit: fitSeconds, stages, aucPr: ap, peakRss }));
 }

@@ -48,7 +48,7 @@ const CHUNK_ENTRIES = 1 << 20;
  * linalg.cholesky's WebAssembly workspace and copies per call would cost more than the O(dim³/6)
  * flops, and the loop must not allocate.
  */
-function cholesky(a: Float64Array, o: number, dim: number): boolean {
+export function cholesky(a: Float64Array, o: number, dim: number): boolean {
   for (let j = 0; j < dim; j++) {
     let d = a[o + j * dim + j];
     for (let k = 0; k < j; k++) d -= a[o + j * dim + k] ** 2;
@@ -65,7 +65,7 @@ function cholesky(a: Float64Array, o: number, dim: number): boolean {
 }
 
 /** Solves L Lᵀ x = b in place in x (b copied in by the caller), L at a[o..]. */
-function choleskySolve(a: Float64Array, o: number, dim: number, x: Float64Array, xo: number): void {
+export function choleskySolve(a: Float64Array, o: number, dim: number, x: Float64Array, xo: number): void {
   for (let i = 0; i < dim; i++) {
     let s = x[xo + i];
     for (let k = 0; k < i; k++) s -= a[o + i * dim + k] * x[xo + k];

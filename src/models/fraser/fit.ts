@@ -2,6 +2,7 @@ import { ArgumentTypeError, ArgumentValueError, LatentWasmError, ShapeError, req
 import { averagePrecision } from '../../metrics.js';
 import { brentBatch, minimizeBatch } from '../../optim/index.js';
 import { WasmLbfgs } from '../../optim/lbfgs-wasm.js';
+import { encoderBasis, fitEncoderScoring, MAX_NULL_DIRECTIONS, type EncoderBasis } from './encoder.js';
 import { Rng } from '../../random.js';
 import { COUNTS_CHECKED, FraserObjective, SOURCE_COLUMNS, copyColumnsInto } from './objective.js';
 import { fitLogitRho } from './rho.js';
@@ -176,6 +177,12 @@ export interface FraserFitOptions {
   /** AE: L-BFGS iterations per updateE (default 50) and per junction in updateD (default 100), as in the reference. */
   encoderIterations?: number;
   decoderIterations?: number;
+  /**
+   * AE: how updateE moves E: 'scoring' (default; Fisher scoring over the latent H = xE within the
+   * row space of x, mapped back to E once per round, see encoder.ts) or 'lbfgs' (the reference's
+   * L-BFGS over E). Both minimise the same nll over the same set of E and stop on the same rule.
+   */
+  encoderOptimizer?: 'scoring' | 'lbfgs';
   /** How (b_j, d_j) are fitted per junction: 'scoring' (default; Fisher scoring) or 'lbfgs' (the reference's). */
   decoderOptimizer?: 'scoring' | 'lbfgs';
   /** How ρ is fitted per junction: 'newton' (default; safeguarded, on logit ρ) or 'brent' (the reference's). Both over logit ρ ∈ [−30, 30] to 1e-7. */
@@ -851,6 +858,8 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   const decIter = requireInteger(options.decoderIterations ?? 100, 'decoderIterations', 1);
   const decMethod = options.decoderOptimizer ?? 'scoring';
   if (decMethod !== 'scoring' && decMethod !== 'lbfgs') throw new ArgumentValueError(`decoderOptimizer must be 'scoring' or 'lbfgs', got '${String(decMethod)}'`, 'decoderOptimizer');
+  const encMethod = options.encoderOptimizer ?? 'scoring';
+  if (encMethod !== 'scoring' && encMethod !== 'lbfgs') throw new ArgumentValueError(`encoderOptimizer must be 'scoring' or 'lbfgs', got '${String(encMethod)}'`, 'encoderOptimizer');
   const rhoMethod = options.rhoOptimizer ?? 'newton';
   if (rhoMethod !== 'newton' && rhoMethod !== 'brent') throw new ArgumentValueError(`rhoOptimizer must be 'newton' or 'brent', got '${String(rhoMethod)}'`, 'rhoOptimizer');
   const fdrMethod = options.fdrMethod ?? 'BY';
@@ -1066,19 +1075,32 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
       train.setX(xn);
     }
     if (noise > 0) before = train.junctionLoss(); // H from the noisy x
-    // updateE: lbfgs's algorithm and defaults (m = 10, gtol = 1e-6) with its vector work in
-    // WebAssembly; one engine for all rounds, each round restarted from the current E with an
+    // updateE by scoring needs the eigendecomposition of x xᵀ (once: x is fixed from here on).
+    let basis: EncoderBasis | undefined;
+    if ((options.encoderOptimizer ?? 'scoring') === 'scoring') {
+      basis = encoderBasis(train, core ?? getCore());
+      if (!basis) ctx.notices.push(`updateE used L-BFGS: x xᵀ has more than ${MAX_NULL_DIRECTIONS} null directions (fewer training junctions than samples?)`);
+    }
+    // updateE by L-BFGS: lbfgs's algorithm and defaults (m = 10, gtol = 1e-6) with its vector work
+    // in WebAssembly; one engine for all rounds, each round restarted from the current E with an
     // empty memory, as separate lbfgs calls would be.
-    encoder = new WasmLbfgs(train.encoderObjective(), Js * q, 10, undefined, { core });
+    if (!basis) encoder = new WasmLbfgs(train.encoderObjective(), Js * q, 10, undefined, { core });
     for (let round = 1; round <= maxRounds; round++) {
       checkAbort(signal);
       // The reference's L-BFGS-B stopping rule (factr = 1e7: relative change of f ≤ 2.2e-9), at most encIter iterations.
-      encoder.start(train.getEncoder());
-      encoder.run({ maxIterations: encIter, ftol: 2.220446049250313e-9, gtol: 1e-6, signal });
-      checkAbort(signal);
-      train.setEncoder(encoder.x);
-      history.push(encoder.f);
-      progress({ stage: 'updateE', round, loss: encoder.f });
+      let fE: number;
+      if (basis) {
+        fE = fitEncoderScoring(train, basis, { maxIterations: encIter, signal }).f;
+        checkAbort(signal);
+      } else {
+        encoder!.start(train.getEncoder());
+        encoder!.run({ maxIterations: encIter, ftol: 2.220446049250313e-9, gtol: 1e-6, signal });
+        checkAbort(signal);
+        train.setEncoder(encoder!.x);
+        fE = encoder!.f;
+      }
+      history.push(fE);
+      progress({ stage: 'updateE', round, loss: fE });
       fitDecoder(train, decIter, signal, options.decoderOptimizer);
       history.push(train.nll());
       progress({ stage: 'updateD', round, loss: history[history.length - 1] });

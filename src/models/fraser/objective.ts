@@ -266,6 +266,9 @@ export class FraserObjective {
   private projWork: { W: WasmArray<'f64'>; m: WasmArray<'f64'>; P: WasmArray<'f64'> } | undefined;
   private readonly cacheMean: boolean;
   private muCache: { mu: WasmArray<'f64'>; omu: WasmArray<'f64'>; e: number; d: number } | undefined;
+  private latentWork: { S: WasmArray<'f64'>; W: WasmArray<'f64'>; A: WasmArray<'f64'> } | undefined;
+  /** H was set by latentLoss: the stored E is stale until shiftEncoder. */
+  private detached = false;
   private disposed = false;
 
   constructor(options: FraserObjectiveOptions) {
@@ -381,6 +384,7 @@ export class FraserObjective {
   setX(x: Float64Array): void {
     this.check();
     const xT = this.needX('setX');
+    this.attached('setX');
     requireLength(x, this.samples * this.junctions, 'x', `N×J = ${this.samples}×${this.junctions}`);
     requireFinite(x, 'x');
     transposeInto(this.core.f64, xT.ptr >>> 3, x, this.samples, this.junctions);
@@ -394,6 +398,7 @@ export class FraserObjective {
     requireLength(E, this.junctions * this.latentDim, 'E', `J×q = ${this.junctions}×${this.latentDim}`);
     requireFinite(E, 'E');
     this.E.set(E);
+    this.detached = false;
     this.eVersion++;
   }
 
@@ -445,6 +450,7 @@ export class FraserObjective {
 
   /** Copies of the stored parameters. */
   getEncoder(): Float64Array {
+    this.attached('getEncoder');
     return this.E.view().slice();
   }
   getDecoder(): { D: Float64Array; b: Float64Array } {
@@ -514,7 +520,7 @@ export class FraserObjective {
    * One pass over all junctions in blocks: loss, G, ∂b, optionally ∂D, and M = G D; then ∂E = xᵀM
    * when asked. Returns nll.
    */
-  private pass(wantE: boolean, wantD: boolean): number {
+  private pass(wantE: boolean, wantD: boolean, wantGradE = true): number {
     this.ensureH();
     const N = this.samples, J = this.junctions, q = this.latentDim, B = this.blockRows;
     const scale = 1 / (N * J);
@@ -533,7 +539,7 @@ export class FraserObjective {
       if (wantD) this.gemm(0, 0, nb, q, N, 1, this.blk.ptr, N, this.H.ptr, q, 0, this.gD.ptr + j0 * q * 8, q, this.gemmWork);
       if (wantE) this.gemm(1, 0, N, q, nb, 1, this.blk.ptr, N, dBlk, q, j0 === 0 ? 0 : 1, this.M.ptr, q, this.gemmWork);
     }
-    if (wantE) this.gemm(0, 0, J, q, N, 1, this.needX('∂E').ptr, N, this.M.ptr, q, 0, this.gE.ptr, q, this.gemmWork);
+    if (wantE && wantGradE) this.gemm(0, 0, J, q, N, 1, this.needX('∂E').ptr, N, this.M.ptr, q, 0, this.gE.ptr, q, this.gemmWork);
     return loss;
   }
 
@@ -577,6 +583,116 @@ export class FraserObjective {
       g.set(this.gE.view());
       return f;
     };
+  }
+
+  // ---- updateE in the latent space (src/models/fraser/encoder.ts) -------------------------------
+  // nll depends on E only through H = xE, and every E that L-BFGS visits from E₀ is E₀ + xᵀC for
+  // some C (N×q): its gradients xᵀ(∂nll/∂H) lie in the row space of x. So the E step can be taken in
+  // H (N×q instead of J×q), where the information matrix is block-diagonal over samples, and mapped
+  // back once: E = E₀ + xᵀC with (x xᵀ)C = H − H₀.
+
+  private attached(what: string): void {
+    if (this.detached) throw new ArgumentValueError(`${what}: the latent was set by latentLoss and E is stale until shiftEncoder`, 'objective');
+  }
+
+  /** K = x xᵀ (N×N, row-major) of the stored x. */
+  sampleGram(): Float64Array {
+    this.check();
+    const xT = this.needX('sampleGram');
+    const N = this.samples;
+    const K = this.core.heap.alloc(N * N * 8, 'sample Gram matrix');
+    try {
+      this.gemm(1, 0, N, N, this.junctions, 1, xT.ptr, N, xT.ptr, N, 0, K, N, this.gemmWork);
+      return this.core.f64.slice(K >>> 3, (K >>> 3) + N * N);
+    } finally {
+      this.core.heap.release(K);
+    }
+  }
+
+  /**
+   * nll at latent H (N×q) with D, b, ρ (and weights) fixed; with gH, also ∂nll/∂H into it. H
+   * replaces the stored latent: until shiftEncoder, the stored E is stale (getEncoder throws).
+   */
+  latentLoss(H: Float64Array, gH: Float64Array | null): number {
+    this.check();
+    this.needX('latentLoss');
+    const N = this.samples, q = this.latentDim;
+    requireLength(H, N * q, 'H', `N×q = ${N}×${q}`);
+    if (gH) requireLength(gH, N * q, 'gH', `N×q = ${N}×${q}`);
+    this.H.set(H);
+    this.detached = true;
+    this.eVersion++;
+    this.hVersion = this.eVersion;
+    const f = this.pass(gH !== null, false, false);
+    if (gH) gH.set(this.M.view());
+    return f;
+  }
+
+  /**
+   * The expected (Fisher) information of nll about each sample's latent row h_i at the stored H:
+   * A_i = (1/(N·J)) Σ_j w_ij·I_ij·d_j d_jᵀ with I_ij = n_ij μ_ij(1−μ_ij)/(1 + (n_ij − 1)ρ_j), as in
+   * decoderFisher (nll's Hessian in H is block-diagonal over samples; this is its expectation,
+   * positive semi-definite). Writes A_i (q×q, full) at A[i·q²]. By blocks of junctions: y rows,
+   * then the weights times the upper triangles of d_j d_jᵀ (one gemm per block).
+   */
+  latentFisher(A: Float64Array): void {
+    this.check();
+    this.ensureH();
+    const N = this.samples, J = this.junctions, q = this.latentDim, B = this.blockRows, ns = (q * (q + 1)) / 2;
+    requireLength(A, N * q * q, 'A', `N·q² = ${N * q * q}`);
+    if (!this.latentWork) {
+      this.latentWork = {
+        S: this.ws.f64(B * ns, 'decoder outer products'), W: this.ws.f64(B * N, 'Fisher weights'),
+        A: this.ws.f64(N * ns, 'latent information'),
+      };
+    }
+    const lw = this.latentWork;
+    const scale = 1 / (N * J);
+    const ob = this.b.ptr >>> 3;
+    for (let j0 = 0; j0 < J; j0 += B) {
+      const nb = Math.min(B, J - j0);
+      this.rowsY(nb, this.D.ptr + j0 * q * 8, lw.W.ptr);
+      const f64 = this.core.f64;
+      const oY = lw.W.ptr >>> 3, oS = lw.S.ptr >>> 3, oD = (this.D.ptr >>> 3) + j0 * q;
+      for (let r = 0; r < nb; r++) {
+        this.fisherWeights(oY + r * N, j0 + r, f64[ob + j0 + r], scale);
+        let c = oS + r * ns;
+        const d = oD + r * q;
+        for (let l = 0; l < q; l++) for (let m = l; m < q; m++) f64[c++] = f64[d + l] * f64[d + m];
+      }
+      // A (N × ns) += weightsᵀ (N×nb) · outer products (nb×ns).
+      this.gemm(1, 0, N, ns, nb, 1, lw.W.ptr, N, lw.S.ptr, ns, j0 === 0 ? 0 : 1, lw.A.ptr, ns, this.gemmWork);
+    }
+    const f64 = this.core.f64, oA = lw.A.ptr >>> 3;
+    for (let i = 0; i < N; i++) {
+      let c = oA + i * ns;
+      const a0 = i * q * q;
+      for (let l = 0; l < q; l++) {
+        for (let m = l; m < q; m++) {
+          const v = f64[c++];
+          A[a0 + l * q + m] = v;
+          A[a0 + m * q + l] = v;
+        }
+      }
+    }
+  }
+
+  /** E += xᵀC (C N×q), which ends a latent-space update: H is recomputed from E from here on. */
+  shiftEncoder(C: Float64Array): void {
+    this.check();
+    const xT = this.needX('shiftEncoder');
+    const N = this.samples, q = this.latentDim;
+    requireLength(C, N * q, 'C', `N×q = ${N}×${q}`);
+    requireFinite(C, 'C');
+    const p = this.core.heap.alloc(N * q * 8, 'encoder shift');
+    try {
+      this.core.f64.set(C, p >>> 3);
+      this.gemm(0, 0, this.junctions, q, N, 1, xT.ptr, N, p, q, 1, this.E.ptr, q, this.gemmWork);
+    } finally {
+      this.core.heap.release(p);
+    }
+    this.detached = false;
+    this.eVersion++;
   }
 
   /** Start points for the decoder fit: J×(q+1) rows [b_j, d_j] from the stored b and D. */
@@ -661,6 +777,26 @@ export class FraserObjective {
   }
 
   /**
+   * In place over junction j's y row (N values from f64 index oy, y + shift = the logit of μ): the
+   * weights scale·w·I of the information matrices, I = n μ(1−μ)/(1 + (n−1)ρ_j), 0 where n = 0.
+   */
+  private fisherWeights(oy: number, j: number, shift: number, scale: number): void {
+    const N = this.samples, f64 = this.core.f64, u32 = this.core.u32;
+    const aj = Math.min(Math.max(f64[(this.a.ptr >>> 3) + j], 9.357622968840175e-14), 1.0686474581524463e13);
+    const rho = 1 / (1 + aj);
+    const on = (this.nT.ptr >>> 2) + j * N, ow = this.w ? (this.w.ptr >>> 3) + j * N : -1;
+    for (let i = 0; i < N; i++) {
+      const n = u32[on + i];
+      const y = Math.min(Math.max(f64[oy + i] + shift, -300), 300);
+      const e = Math.exp(-Math.abs(y));
+      const v = e / ((1 + e) * (1 + e)); // μ(1−μ), accurate in both tails
+      let wgt = n > 0 ? (scale * n * v) / (1 + (n - 1) * rho) : 0;
+      if (ow >= 0) wgt *= f64[ow + i];
+      f64[oy + i] = wgt;
+    }
+  }
+
+  /**
    * The expected (Fisher) information of the decoder objective of each listed junction at X (rows
    * [b_j, d_j]), for scoring steps: A_j = (1/N) Σ_i w_ij·I_ij·h̃_i h̃_iᵀ with h̃_i = [1, H_i] and
    * I_ij = n_ij μ_ij(1−μ_ij) / (1 + (n_ij − 1)ρ_j), the beta-binomial information about the logit
@@ -698,9 +834,6 @@ export class FraserObjective {
       }
       fw.h = this.hVersion;
     }
-    const u32 = this.core.u32;
-    const oN = this.nT.ptr >>> 2, oa = this.a.ptr >>> 3;
-    const oW0 = this.w ? this.w.ptr >>> 3 : -1;
     const scale = 1 / N;
     for (let r0 = 0; r0 < nActive; r0 += C) {
       const nc = Math.min(C, nActive - r0);
@@ -711,21 +844,7 @@ export class FraserObjective {
       this.gemm(0, 1, nc, N, dim, 1, fw.Xd.ptr, dim, fw.Ht.ptr, dim, 0, fw.W.ptr, N, this.gemmWork);
       f64 = this.core.f64;
       const oY = fw.W.ptr >>> 3;
-      for (let r = 0; r < nc; r++) {
-        const p = active[r0 + r];
-        const aj = Math.min(Math.max(f64[oa + p], 9.357622968840175e-14), 1.0686474581524463e13);
-        const rho = 1 / (1 + aj);
-        const oy = oY + r * N, on = oN + p * N, ow = oW0 + p * N;
-        for (let i = 0; i < N; i++) {
-          const n = u32[on + i];
-          const y = Math.min(Math.max(f64[oy + i], -300), 300);
-          const e = Math.exp(-Math.abs(y));
-          const v = e / ((1 + e) * (1 + e)); // μ(1−μ), accurate in both tails
-          let wgt = n > 0 ? (scale * n * v) / (1 + (n - 1) * rho) : 0;
-          if (oW0 >= 0) wgt *= f64[ow + i];
-          f64[oy + i] = wgt;
-        }
-      }
+      for (let r = 0; r < nc; r++) this.fisherWeights(oY + r * N, active[r0 + r], 0, scale);
       // The upper triangles of A (nc × ns) = weights (nc×N) K (N×ns); unpacked to full matrices.
       this.gemm(0, 0, nc, ns, N, 1, fw.W.ptr, N, fw.K.ptr, ns, 0, fw.A.ptr, ns, this.gemmWork);
       f64 = this.core.f64;

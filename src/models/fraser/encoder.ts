@@ -1,0 +1,202 @@
+/**
+ * updateE by Fisher scoring in the latent space. nll depends on E only through H = xE, and
+ * L-BFGS over E started at E₀ only ever visits E₀ + xᵀC (its gradients xᵀ∂H lie in the row space
+ * of x), so the E subproblem is the problem over H within H₀ + range(x), whose minimiser L-BFGS
+ * approaches. With x of full row rank (J ≥ N and denoising noise, the default) that range is
+ * everything; with x centred exactly (no noise) it loses the direction 1, and in general the
+ * directions u with x xᵀu = 0, which enter as linear constraints uᵀ(H − H₀) = 0 per latent column.
+ *
+ * Over H, nll's Hessian is block-diagonal over samples (q×q blocks), and its expectation, the
+ * Fisher information A_i = (1/(N·J)) Σ_j I_ij d_j d_jᵀ (FraserObjective.latentFisher), is cheap
+ * and positive semi-definite. A scoring step solves A_i δ_i = −(g_i + Σ_a u_a[i]λ_a) for every
+ * sample with the multipliers λ of the constraints, and an Armijo backtracking (1e-4, halving up
+ * to 30 times) keeps nll decreasing. It stops as the reference's L-BFGS-B does on the relative
+ * change of nll (factr = 1e7: 2.2e-9), or when the quadratic model predicts no larger change, or
+ * after maxIterations steps (the reference's maxit, 50). E then moves once: E = E₀ + xᵀC with
+ * C = K⁺(H − H₀), K = x xᵀ = UΣUᵀ (eigendecomposition once per fit, encoderBasis).
+ *
+ * This reaches the point L-BFGS over E converges to, in a handful of steps where L-BFGS takes
+ * tens: the decoder's scoring (decoder.ts) does the same for updateD. `encoderOptimizer: 'lbfgs'`
+ * keeps the reference's optimiser.
+ */
+import { ArgumentValueError } from '../../errors.js';
+import { matrix, symmetricEigen } from '../../linalg/index.js';
+import { relativeChange } from '../../optim/common.js';
+import type { Core } from '../../wasm/core.js';
+import { cholesky, choleskySolve } from './decoder.js';
+import type { FraserObjective } from './objective.js';
+
+/** Most null directions of x xᵀ handled as constraints (beyond this, the fits use L-BFGS). */
+export const MAX_NULL_DIRECTIONS = 8;
+/** Eigenvalues of x xᵀ at or below this fraction of the largest count as null directions. */
+const NULL_TOLERANCE = 1e-10;
+const ARMIJO = 1e-4;
+const MAX_HALVINGS = 30;
+
+export interface EncoderBasis {
+  samples: number;
+  /** Row a: the a-th unit eigenvector of x xᵀ, eigenvalues descending. */
+  vectors: Float64Array;
+  values: Float64Array;
+  /** Eigenvalues above the null tolerance; N − rank null directions follow them. */
+  rank: number;
+}
+
+/** The eigendecomposition of x xᵀ for the latent-space updates, or undefined when x xᵀ has more than MAX_NULL_DIRECTIONS null directions. */
+export function encoderBasis(obj: FraserObjective, core: Core): EncoderBasis | undefined {
+  const N = obj.samples;
+  const eig = symmetricEigen(matrix(N, N, obj.sampleGram()), { core });
+  const values = eig.values;
+  const tol = NULL_TOLERANCE * Math.max(values[0], 0);
+  let rank = 0;
+  while (rank < N && values[rank] > tol) rank++;
+  if (rank === 0 || N - rank > MAX_NULL_DIRECTIONS) return undefined;
+  return { samples: N, vectors: eig.vectors!.data, values, rank };
+}
+
+export interface EncoderFitOptions {
+  maxIterations?: number;
+  ftol?: number;
+  signal?: AbortSignal;
+}
+
+export interface EncoderFitResult {
+  /** nll at the final H (= x E up to rounding). */
+  f: number;
+  iterations: number;
+  evaluations: number;
+  reason: 'ftol' | 'predicted' | 'maxIterations' | 'lineSearch' | 'noDescent' | 'aborted';
+}
+
+/** One updateE from the stored E (D, b, ρ fixed); moves the stored E (see the file header). */
+export function fitEncoderScoring(obj: FraserObjective, basis: EncoderBasis, options: EncoderFitOptions = {}): EncoderFitResult {
+  const maxIterations = options.maxIterations ?? 50;
+  const ftol = options.ftol ?? 2.220446049250313e-9;
+  const N = obj.samples, q = obj.latentDim, q2 = q * q;
+  if (basis.samples !== N) throw new ArgumentValueError(`the basis is for ${basis.samples} samples, the objective has ${N}`, 'basis');
+  const { vectors: U, values: s, rank } = basis;
+  const z = N - rank;
+  const H0 = obj.getLatent();
+  let H = H0.slice(), g = new Float64Array(N * q);
+  let Ht = new Float64Array(N * q), gt = new Float64Array(N * q);
+  const A = new Float64Array(N * q2);
+  const Ainv = z > 0 ? new Float64Array(N * q2) : undefined;
+  const delta = new Float64Array(N * q);
+  const zq = z * q;
+  const M = new Float64Array(zq * zq), lam = new Float64Array(zq);
+  let f = obj.latentLoss(H, g);
+  let evaluations = 1, iterations = 0;
+  let reason: EncoderFitResult['reason'] = 'maxIterations';
+  while (iterations < maxIterations) {
+    if (options.signal?.aborted) {
+      reason = 'aborted';
+      break;
+    }
+    obj.latentFisher(A);
+    // δ_i = −A_i⁻¹ g_i per sample (Cholesky with a relative ridge, as in the decoder's scoring).
+    for (let i = 0; i < N; i++) {
+      const o = i * q2;
+      let tr = 0;
+      for (let l = 0; l < q; l++) tr += A[o + l * q + l];
+      const ridge = (1e-10 * tr) / q + 1e-300;
+      for (let l = 0; l < q; l++) A[o + l * q + l] += ridge;
+      if (!cholesky(A, o, q)) throw new ArgumentValueError(`the latent information of sample ${i} is not positive definite (NaN in the fit?)`, 'H');
+      for (let l = 0; l < q; l++) delta[i * q + l] = -g[i * q + l];
+      choleskySolve(A, o, q, delta, i * q);
+      if (Ainv) {
+        for (let m = 0; m < q; m++) {
+          for (let l = 0; l < q; l++) Ainv[o + m * q + l] = l === m ? 1 : 0;
+          choleskySolve(A, o, q, Ainv, o + m * q); // row m of A⁻¹ (symmetric)
+        }
+      }
+    }
+    if (Ainv) {
+      // Constraints Σ_i u_b[i] δ_i = 0 for the null directions u_b (b < z): with δ_i = −A_i⁻¹(g_i + Σ_a u_a[i]λ_a),
+      // Σ_a (Σ_i u_b[i]u_a[i] A_i⁻¹) λ_a = Σ_i u_b[i] δ_i⁰ (δ⁰ the unconstrained step).
+      M.fill(0);
+      lam.fill(0);
+      for (let i = 0; i < N; i++) {
+        const o = i * q2;
+        for (let b = 0; b < z; b++) {
+          const ub = U[(rank + b) * N + i];
+          for (let l = 0; l < q; l++) lam[b * q + l] += ub * delta[i * q + l];
+          for (let a = 0; a < z; a++) {
+            const w = ub * U[(rank + a) * N + i];
+            for (let l = 0; l < q; l++) for (let m = 0; m < q; m++) M[(b * q + l) * zq + a * q + m] += w * Ainv[o + l * q + m];
+          }
+        }
+      }
+      for (let r = 0; r < zq; r++) M[r * zq + r] *= 1 + 1e-12;
+      if (!cholesky(M, 0, zq)) throw new ArgumentValueError('the constraint system of the latent step is not positive definite', 'H');
+      choleskySolve(M, 0, zq, lam, 0);
+      for (let i = 0; i < N; i++) {
+        const o = i * q2;
+        for (let l = 0; l < q; l++) {
+          let v = 0;
+          for (let a = 0; a < z; a++) {
+            const ua = U[(rank + a) * N + i];
+            for (let m = 0; m < q; m++) v += ua * Ainv[o + l * q + m] * lam[a * q + m];
+          }
+          delta[i * q + l] -= v;
+        }
+      }
+    }
+    let slope = 0;
+    for (let t = 0; t < N * q; t++) slope += g[t] * delta[t];
+    if (!(slope < 0)) {
+      reason = 'noDescent';
+      break;
+    }
+    // The quadratic model's change at its minimiser is slope/2.
+    if (-0.5 * slope <= ftol * Math.max(Math.abs(f), 1)) {
+      reason = 'predicted';
+      break;
+    }
+    let step = 1, accepted = false, ft = NaN;
+    for (let h = 0; h <= MAX_HALVINGS; h++) {
+      for (let t = 0; t < N * q; t++) Ht[t] = H[t] + step * delta[t];
+      ft = obj.latentLoss(Ht, gt);
+      evaluations++;
+      if (ft <= f + ARMIJO * step * slope) {
+        accepted = true;
+        break;
+      }
+      step *= 0.5;
+    }
+    if (!accepted) {
+      reason = 'lineSearch';
+      break;
+    }
+    iterations++;
+    [H, Ht] = [Ht, H];
+    [g, gt] = [gt, g];
+    const fPrev = f;
+    f = ft;
+    if (relativeChange(fPrev, f) <= ftol) {
+      reason = 'ftol';
+      break;
+    }
+  }
+  // E = E₀ + xᵀC, C = U_r Σ_r⁻¹ U_rᵀ (H − H₀) (the null directions carry no part of H − H₀).
+  const P = new Float64Array(rank * q);
+  for (let a = 0; a < rank; a++) {
+    const ua = a * N;
+    for (let i = 0; i < N; i++) {
+      const u = U[ua + i];
+      if (u === 0) continue;
+      for (let l = 0; l < q; l++) P[a * q + l] += u * (H[i * q + l] - H0[i * q + l]);
+    }
+    const inv = 1 / s[a];
+    for (let l = 0; l < q; l++) P[a * q + l] *= inv;
+  }
+  const C = new Float64Array(N * q);
+  for (let a = 0; a < rank; a++) {
+    const ua = a * N;
+    for (let i = 0; i < N; i++) {
+      const u = U[ua + i];
+      for (let l = 0; l < q; l++) C[i * q + l] += u * P[a * q + l];
+    }
+  }
+  obj.shiftEncoder(C);
+  return { f, iterations, evaluations, reason };
+}
