@@ -13,7 +13,7 @@
  *
  * The simulation runs in its own process so that its truth arrays do not count in the fit's peak.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { averagePrecision, fraser, init } from '../src/index.js';
 
@@ -41,6 +41,9 @@ if (mode === 'simulate') {
   });
   const fitSeconds = (performance.now() - t1) / 1e3;
   const peakRss = process.resourceUsage().maxRSS * 1024;
+  // The kernel's high-water mark of the resident set, read the same moment (Linux only).
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(existsSync('/proc/self/status') ? readFileSync('/proc/self/status', 'utf8') : '');
+  const peakHwm = hwm ? Number(hwm[1]) * 1024 : undefined;
   const ap = averagePrecision(f.pValues.map((v) => -Math.log(Math.max(v, 1e-300))), outliers);
-  console.log(JSON.stringify({ implementation, encoderOptimizer, N, J: k.length / N, q: f.q, fit: fitSeconds, stages, aucPr: ap, peakRss }));
+  console.log(JSON.stringify({ implementation, encoderOptimizer, N, J: k.length / N, q: f.q, fit: fitSeconds, stages, aucPr: ap, peakRss, peakHwm }));
 }
