@@ -129,6 +129,8 @@ for (const noise of [0.3, 0]) {
       const basis = encoderBasis(o, core)!;
       assert.ok(basis, 'a basis');
       assert.is(basis.rank, noise > 0 ? N : N - 1);
+      // Full rank: the Cholesky factor; centred x (x xᵀ 1 = 0): Cholesky's last pivot is ~0, so the eigendecomposition.
+      assert.is(basis.kind, noise > 0 ? 'cholesky' : 'eigen');
       const E0 = o.getEncoder();
       let lbfgsEvals = 0;
       const fn = o.encoderObjective();
