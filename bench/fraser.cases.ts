@@ -19,6 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { encoderBasis } from '../src/models/fraser/encoder.js';
 import { FraserObjective } from '../src/models/fraser/objective.js';
 import { Rng } from '../src/random.js';
 import { loadCore, type Core } from '../src/wasm/core.js';
@@ -189,6 +190,32 @@ export async function cases(): Promise<BenchCase[]> {
       out.push({ group, name: label, work: N * J, unit: 'elements', time: 2000, fn: () => fn(e, g) + g[7] });
     }
     if (ext?.encoder) out.push({ group, name: 'numpy/scipy (gammaln, digamma; OpenBLAS 1 thread)', work: N * J, unit: 'elements', external: ext.encoder });
+  }
+  {
+    // updateE's one-off set-up in the ae fit (encoder.ts): x xᵀ and its Cholesky factor when it
+    // has full rank (x with the fit's denoising noise), or its eigendecomposition when it is
+    // singular (x exactly centred). Seconds per call, so timed here (median of 5), not by
+    // tinybench's 64 iterations, and only when the filter names this group.
+    const group = `FRASER updateE set-up: x xᵀ and its factorisation (N=${N}, J=${J}; once per ae fit)`;
+    const filters = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+    if (impls.length > 0 && (filters.length === 0 || filters.some((f) => group.includes(f)))) {
+      const core = impls[0].core;
+      for (const [label, noise] of [['Cholesky: x with denoising noise (full rank, the default)', 1], ['eigendecomposition: x centred (one null direction)', 0]] as const) {
+        const rng = new Rng(3);
+        const x = Float64Array.from(data.x, (v) => v + noise * rng.normal());
+        const o = new FraserObjective({ k: data.k, n: data.n, x, junctions: J, latentDim: q, core });
+        const t: number[] = [];
+        for (let r = 0; r < 5; r++) {
+          const t0 = performance.now();
+          const basis = encoderBasis(o, core);
+          t.push((performance.now() - t0) / 1e3);
+          if (basis?.kind !== (noise > 0 ? 'cholesky' : 'eigen')) throw new Error(`${label}: got ${basis?.kind}`);
+        }
+        o.dispose();
+        t.sort((a, b) => a - b);
+        out.push({ group, name: `${impls[0].label}, ${label}`, work: 1, unit: 'calls', external: { median: t[2], p25: t[1], p75: t[3], samples: 5 } });
+      }
+    }
   }
   {
     // tinybench runs at least 64 iterations: the plain-TS rows (~0.1 s per 250 000 cells) use a
