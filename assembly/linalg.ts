@@ -344,6 +344,30 @@ export function dotScalar(px: usize, py: usize, n: i32): f64 {
   }
 }
 
+/** y ← y + a₀A₀ + a₁A₁ + a₂A₂ + a₃A₃ (aᵣ = α·x[r], Aᵣ row r from pA, ld lda), as axpyV row by row. */
+@inline function axpy4V(alpha: f64, px: usize, pA: usize, lda: i32, py: usize, n: i32): void {
+  const s0 = alpha * load<f64>(px), s1 = alpha * load<f64>(px, 8), s2 = alpha * load<f64>(px, 16), s3 = alpha * load<f64>(px, 24);
+  const r1 = pA + (<usize>lda << 3), r2 = r1 + (<usize>lda << 3), r3 = r2 + (<usize>lda << 3);
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const a0 = splat(s0), a1 = splat(s1), a2 = splat(s2), a3 = splat(s3);
+    for (; i + 1 < n; i += 2) {
+      const o = <usize>i << 3;
+      let y = fmaV(a0, v128.load(pA + o), v128.load(py + o));
+      y = fmaV(a1, v128.load(r1 + o), y);
+      y = fmaV(a2, v128.load(r2 + o), y);
+      v128.store(py + o, fmaV(a3, v128.load(r3 + o), y));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 3;
+    let y = load<f64>(py + o) + s0 * load<f64>(pA + o);
+    y = y + s1 * load<f64>(r1 + o);
+    y = y + s2 * load<f64>(r2 + o);
+    store<f64>(py + o, y + s3 * load<f64>(r3 + o));
+  }
+}
+
 function axpyS(alpha: f64, px: usize, py: usize, n: i32): void {
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 3;
@@ -394,7 +418,13 @@ function gemvImpl(vector: bool, trans: i32, m: i32, n: i32, alpha: f64, pA: usiz
       if (ASC_FEATURE_SIMD && vector) scal(beta, py, n);
       else scalScalar(beta, py, n);
     }
-    for (let i = 0; i < m; i++) {
+    let i = 0;
+    if (ASC_FEATURE_SIMD && vector) {
+      // Four rows per sweep over y (one load and store of y instead of four); per element the
+      // same operations in the same order as four axpyV calls, so the same bits.
+      for (; i + 3 < m; i += 4) axpy4V(alpha, px + (<usize>i << 3), at(pA, i, 0, lda), lda, py, n);
+    }
+    for (; i < m; i++) {
       const a = alpha * load<f64>(px + (<usize>i << 3));
       if (ASC_FEATURE_SIMD && vector) axpyV(a, at(pA, i, 0, lda), py, n);
       else axpyS(a, at(pA, i, 0, lda), py, n);

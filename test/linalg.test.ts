@@ -89,6 +89,21 @@ test('gemm with beta = 0 overwrites NaN already in C, and NaN in A propagates to
   for (let i = 0; i < 5; i++) for (let j = 0; j < 3; j++) assert.is(Number.isNaN(d.data[i * 3 + j]), i === 2);
 });
 
+test('transposed gemv (rows four at a time) gives the bits of one axpy per row, on every binary', () => {
+  const rng = new Rng(12);
+  for (const [m, n] of [[7, 9], [4, 1], [9, 500], [3, 6]]) {
+    const a = randomMatrix(rng, m, n);
+    const x = rng.fillNormal(new Float64Array(m));
+    const y0 = rng.fillNormal(new Float64Array(n));
+    for (const core of Object.values(cores)) {
+      const y = linalg.gemv(a, x, { trans: true, alpha: 1.5, beta: 1, y: Float64Array.from(y0), core });
+      const z = Float64Array.from(y0);
+      for (let i = 0; i < m; i++) linalg.axpy(1.5 * x[i], a.data.subarray(i * n, i * n + n), z, { core });
+      for (let j = 0; j < n; j++) assert.is(y[j], z[j], `${m}×${n} at ${j}`);
+    }
+  }
+});
+
 test('gemv, dot, axpy and scal match plain loops on every binary and the scalar twins', () => {
   const rng = new Rng(11);
   for (const [m, n] of [[1, 1], [5, 7], [33, 17], [4, 1001]]) {
