@@ -78,6 +78,9 @@ test('∂nll/∂H from latentLoss matches central differences, per coordinate an
     assert.ok(worst < 1e-6, `worst error ${worst} (relative to ‖g‖∞ = ${gInf} per coordinate, to gᵀd along directions)`);
     assert.throws(() => o.getEncoder(), /stale/);
     o.shiftEncoder(new Float64Array(N * q));
+    const E = o.getEncoder();
+    o.latentLoss(H, null);
+    o.encoderObjective()(E, new Float64Array(J * q)); // sets E again: current, readable
     assert.is(o.getEncoder().length, J * q);
   } finally {
     o.dispose();
@@ -129,8 +132,10 @@ for (const noise of [0.3, 0]) {
       const basis = encoderBasis(o, core)!;
       assert.ok(basis, 'a basis');
       assert.is(basis.rank, noise > 0 ? N : N - 1);
-      // Full rank: the Cholesky factor; centred x (x xᵀ 1 = 0): Cholesky's last pivot is ~0, so the eigendecomposition.
+      // Full rank: the Cholesky factor; centred x (x xᵀ 1 = 0): the eigendecomposition, with 1/√N as the one constraint.
       assert.is(basis.kind, noise > 0 ? 'cholesky' : 'eigen');
+      assert.is(basis.nConstraints, noise > 0 ? 0 : 1);
+      if (noise === 0) for (let i = 0; i < N; i++) assert.ok(Math.abs(Math.abs(basis.constraints[i]) - 1 / Math.sqrt(N)) < 1e-8);
       const E0 = o.getEncoder();
       let lbfgsEvals = 0;
       const fn = o.encoderObjective();
@@ -175,6 +180,29 @@ for (const noise of [0.3, 0]) {
     }
   });
 }
+
+test('with little denoising noise, E and the scores of new samples stay those of L-BFGS (the weak direction 1 of x xᵀ is held fixed)', () => {
+  const M = 10;
+  const s2 = fraser.simulate({ samples: N + M, junctions: J, latentDim: q, confounderSd: 0.8, outlierFrequency: 1e-2, seed: 31 });
+  const train = { k: s2.k.slice(0, N * J), n: s2.n.slice(0, N * J), samples: N };
+  const fresh = { k: s2.k.slice(N * J), n: s2.n.slice(N * J) };
+  for (const noise of [1e-2, 1e-4]) {
+    const res = (['scoring', 'lbfgs'] as const).map((encoderOptimizer) => {
+      const f = fraser.fit(train, { implementation: 'ae', q, maxRounds: 3, noise, encoderOptimizer });
+      const p = f.predict(fresh);
+      let eMax = 0, err = 0, tiny = 0;
+      for (const v of f.E) eMax = Math.max(eMax, Math.abs(v));
+      for (let c = 0; c < p.mu.length; c++) err += Math.abs(p.mu[c] - s2.mu[N * J + c]) / p.mu.length;
+      for (const v of p.pValues) if (v < 1e-6) tiny++;
+      return { eMax, err, tiny };
+    });
+    const [sc, lb] = res;
+    console.log(`  noise ${noise}: max|E| ${sc.eMax.toFixed(3)} (L-BFGS ${lb.eMax.toFixed(3)}), new samples' mean |μ − μ_true| ${sc.err.toFixed(4)} (${lb.err.toFixed(4)}), p < 1e-6: ${sc.tiny} (${lb.tiny})`);
+    assert.ok(sc.eMax < 1.25 * lb.eMax, 'max|E|');
+    assert.ok(sc.err < 1.1 * lb.err + 1e-3, 'new-sample μ error');
+    assert.ok(Math.abs(sc.tiny - lb.tiny) <= 3, 'new-sample p < 1e-6 counts');
+  }
+});
 
 test('the ae fit falls back to L-BFGS, with a notice, when x xᵀ has more null directions than the constraints handle', () => {
   const s2 = fraser.simulate({ samples: 80, junctions: 50, latentDim: 2, confounderSd: 0.8, outlierFrequency: 5e-3, seed: 3 });

@@ -174,7 +174,7 @@ export interface FraserFitOptions {
   noise?: number;
   /** AE: junctions of the training subset when J is larger (default 15 000 of the 30 000 most variable). */
   subsetSize?: number;
-  /** AE: L-BFGS iterations per updateE (default 50) and per junction in updateD (default 100), as in the reference. */
+  /** AE: the most iterations per updateE (default 50) and per junction in updateD (default 100), as in the reference's L-BFGS; they bound the scoring steps too. */
   encoderIterations?: number;
   decoderIterations?: number;
   /**
@@ -1075,11 +1075,11 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
       train.setX(xn);
     }
     if (noise > 0) before = train.junctionLoss(); // H from the noisy x
-    // updateE by scoring needs the eigendecomposition of x xᵀ (once: x is fixed from here on).
+    // updateE by scoring needs a factorisation of x xᵀ (once: x is fixed from here on).
     let basis: EncoderBasis | undefined;
     if ((options.encoderOptimizer ?? 'scoring') === 'scoring') {
       basis = encoderBasis(train, core ?? getCore());
-      if (!basis) ctx.notices.push(`updateE used L-BFGS: x xᵀ has more than ${MAX_NULL_DIRECTIONS} null directions (fewer training junctions than samples?)`);
+      if (!basis) ctx.notices.push(`updateE used L-BFGS: x xᵀ has more than ${MAX_NULL_DIRECTIONS} null or weak directions (about as many training junctions as samples, or fewer?)`);
     }
     // updateE by L-BFGS: lbfgs's algorithm and defaults (m = 10, gtol = 1e-6) with its vector work
     // in WebAssembly; one engine for all rounds, each round restarted from the current E with an

@@ -578,6 +578,7 @@ export class FraserObjective {
     return (e: Float64Array, g: Float64Array): number => {
       if (e.length !== JQ || g.length !== JQ) throw new ShapeError(`E and its gradient need ${JQ} elements`, 'e');
       this.E.set(e);
+      this.detached = false;
       this.eVersion++;
       const f = this.pass(true, false);
       g.set(this.gE.view());
