@@ -82,7 +82,7 @@ export async function cases(): Promise<BenchCase[]> {
     const e = t('updateE', 1), d = t('updateD', 1), r = t('rho', 1);
     const how = enc === 'scoring' ? 'updateE by scoring over H (default)' : 'updateE by L-BFGS over E (the reference\'s)';
     out.push({ group, name: `${how}: one round, updateE + updateD + updateRho (AUC-PR after the whole fit ${ae.aucPr.toFixed(3)})`, work: 1, unit: 'calls', external: once(r - start) });
-    out.push({ group, name: `${how}: updateE${enc === 'scoring' ? ' (x xᵀ and its eigenvectors included)' : ', ≤ 50 iterations'}`, work: 1, unit: 'calls', external: once(e - start) });
+    out.push({ group, name: `${how}: updateE${enc === 'scoring' ? ' (x xᵀ and its factorisation included)' : ', ≤ 50 iterations'}`, work: 1, unit: 'calls', external: once(e - start) });
     out.push({ group, name: `${how}: updateD (Fisher scoring per junction, batched)`, work: 1, unit: 'calls', external: once(d - e) });
     out.push({ group, name: `${how}: updateRho (Newton on logit ρ per junction)`, work: 1, unit: 'calls', external: once(r - d) });
   }
