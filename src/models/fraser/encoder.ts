@@ -144,12 +144,17 @@ export function fitEncoderScoring(obj: FraserObjective, basis: EncoderBasis, opt
         break;
       }
       obj.latentFisher(A);
-      // δ_i = −A_i⁻¹ g_i per sample (Cholesky with a relative ridge, as in the decoder's scoring).
+      // δ_i = −A_i⁻¹ g_i per sample: Cholesky with a ridge of 1e-10 of the sample's mean diagonal
+      // (as in the decoder's scoring) plus 1e-8 of the mean over samples, so that a sample without
+      // reads (A_i = 0, g_i = 0) stays finite where the constraints move it.
+      let avg = 0;
+      for (let t = 0; t < N * q; t++) avg += A[Math.floor(t / q) * q2 + (t % q) * (q + 1)];
+      avg /= N * q;
       for (let i = 0; i < N; i++) {
         const o = i * q2;
         let tr = 0;
         for (let l = 0; l < q; l++) tr += A[o + l * q + l];
-        const ridge = (1e-10 * tr) / q + 1e-300;
+        const ridge = (1e-10 * tr) / q + 1e-8 * avg + 1e-300;
         for (let l = 0; l < q; l++) A[o + l * q + l] += ridge;
         if (!cholesky(A, o, q)) throw new ArgumentValueError(`the latent information of sample ${i} is not positive definite (NaN in the fit?)`, 'H');
         for (let l = 0; l < q; l++) delta[i * q + l] = -g[i * q + l];
