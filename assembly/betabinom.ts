@@ -79,16 +79,50 @@ const CELL_Q_GF: usize = <usize>CELL_Q_CAP << 4;
 const CELL_Q_LF: usize = <usize>CELL_Q_CAP * 24;
 const CELL_Q: usize = memory.data(CELL_Q_CAP << 5, 16);
 const CELL_Q_COL: usize = memory.data(CELL_Q_CAP << 2, 16);
-// cellsV's sides with a head (h ≥ 1), bucketed by floor(h/4) (h ≤ CELL_K_WIDE = 48: 13 buckets),
-// up to two per cell of a chunk and three pads each: x and h (f64), and where P and N go (u32 byte
-// offset into CELL_PN). The heads of a chunk, P then N, α sides then β sides by column, and one
-// slot for the pads.
-const CELL_HB_N: i32 = 13;
-const CELL_HB_CAP: i32 = 2 * CELL_CHUNK + 4;
-const CELL_HB_X: usize = memory.data(CELL_HB_N * CELL_HB_CAP * 8, 16);
-const CELL_HB_H: usize = memory.data(CELL_HB_N * CELL_HB_CAP * 8, 16);
-const CELL_HB_D: usize = memory.data(CELL_HB_N * CELL_HB_CAP * 4, 16);
-const CELL_HB_CNT: usize = memory.data(CELL_HB_N * 4, 16);
+// cellsV's sides with a head (h ≥ 1), bucketed by floor(h/4) (h ≤ CELL_K_WIDE = 48: 13 buckets).
+// Side s of a chunk (α sides 0…CELL_CHUNK−1 by column, then β sides) has its x at CELL_AB + 8s,
+// its h at CELL_HB_H + 8s and its bucket code at CELL_HB_B + s (0: no head, else floor(h/4) + 1);
+// its P and N go to CELL_PN + 8s. Each bucket's sides are collected by scanning the codes, 16 at
+// a time (no per-side counter in memory), into CELL_HB_I (u16 side numbers, padded with side
+// 2·CELL_CHUNK: the spare slot, whose x and h are finite and whose P and N nobody reads).
+const CELL_HB_H: usize = memory.data((2 * CELL_CHUNK + 2) * 8, 16);
+const CELL_HB_B: usize = memory.data(2 * CELL_CHUNK, 16);
+const CELL_HB_I: usize = memory.data((2 * CELL_CHUNK + 16) * 2, 16);
+// The set bits of each byte value, in ascending order, as u16 (eight per value, padded with 0).
+const CELL_HB_LUT: usize = memory.data<u16>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0,
+  3, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0, 1, 3, 0, 0, 0, 0, 0, 2, 3, 0, 0, 0, 0, 0, 0, 0, 2, 3, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0,
+  4, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0, 0, 2, 4, 0, 0, 0, 0, 0, 0, 0, 2, 4, 0, 0, 0, 0, 0, 1, 2, 4, 0, 0, 0, 0, 0, 0, 1, 2, 4, 0, 0, 0, 0,
+  3, 4, 0, 0, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 0, 0, 0, 0, 1, 3, 4, 0, 0, 0, 0, 2, 3, 4, 0, 0, 0, 0, 0, 0, 2, 3, 4, 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0,
+  5, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 1, 5, 0, 0, 0, 0, 0, 0, 0, 1, 5, 0, 0, 0, 0, 0, 2, 5, 0, 0, 0, 0, 0, 0, 0, 2, 5, 0, 0, 0, 0, 0, 1, 2, 5, 0, 0, 0, 0, 0, 0, 1, 2, 5, 0, 0, 0, 0,
+  3, 5, 0, 0, 0, 0, 0, 0, 0, 3, 5, 0, 0, 0, 0, 0, 1, 3, 5, 0, 0, 0, 0, 0, 0, 1, 3, 5, 0, 0, 0, 0, 2, 3, 5, 0, 0, 0, 0, 0, 0, 2, 3, 5, 0, 0, 0, 0, 1, 2, 3, 5, 0, 0, 0, 0, 0, 1, 2, 3, 5, 0, 0, 0,
+  4, 5, 0, 0, 0, 0, 0, 0, 0, 4, 5, 0, 0, 0, 0, 0, 1, 4, 5, 0, 0, 0, 0, 0, 0, 1, 4, 5, 0, 0, 0, 0, 2, 4, 5, 0, 0, 0, 0, 0, 0, 2, 4, 5, 0, 0, 0, 0, 1, 2, 4, 5, 0, 0, 0, 0, 0, 1, 2, 4, 5, 0, 0, 0,
+  3, 4, 5, 0, 0, 0, 0, 0, 0, 3, 4, 5, 0, 0, 0, 0, 1, 3, 4, 5, 0, 0, 0, 0, 0, 1, 3, 4, 5, 0, 0, 0, 2, 3, 4, 5, 0, 0, 0, 0, 0, 2, 3, 4, 5, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0, 0, 0, 1, 2, 3, 4, 5, 0, 0,
+  6, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 1, 6, 0, 0, 0, 0, 0, 0, 0, 1, 6, 0, 0, 0, 0, 0, 2, 6, 0, 0, 0, 0, 0, 0, 0, 2, 6, 0, 0, 0, 0, 0, 1, 2, 6, 0, 0, 0, 0, 0, 0, 1, 2, 6, 0, 0, 0, 0,
+  3, 6, 0, 0, 0, 0, 0, 0, 0, 3, 6, 0, 0, 0, 0, 0, 1, 3, 6, 0, 0, 0, 0, 0, 0, 1, 3, 6, 0, 0, 0, 0, 2, 3, 6, 0, 0, 0, 0, 0, 0, 2, 3, 6, 0, 0, 0, 0, 1, 2, 3, 6, 0, 0, 0, 0, 0, 1, 2, 3, 6, 0, 0, 0,
+  4, 6, 0, 0, 0, 0, 0, 0, 0, 4, 6, 0, 0, 0, 0, 0, 1, 4, 6, 0, 0, 0, 0, 0, 0, 1, 4, 6, 0, 0, 0, 0, 2, 4, 6, 0, 0, 0, 0, 0, 0, 2, 4, 6, 0, 0, 0, 0, 1, 2, 4, 6, 0, 0, 0, 0, 0, 1, 2, 4, 6, 0, 0, 0,
+  3, 4, 6, 0, 0, 0, 0, 0, 0, 3, 4, 6, 0, 0, 0, 0, 1, 3, 4, 6, 0, 0, 0, 0, 0, 1, 3, 4, 6, 0, 0, 0, 2, 3, 4, 6, 0, 0, 0, 0, 0, 2, 3, 4, 6, 0, 0, 0, 1, 2, 3, 4, 6, 0, 0, 0, 0, 1, 2, 3, 4, 6, 0, 0,
+  5, 6, 0, 0, 0, 0, 0, 0, 0, 5, 6, 0, 0, 0, 0, 0, 1, 5, 6, 0, 0, 0, 0, 0, 0, 1, 5, 6, 0, 0, 0, 0, 2, 5, 6, 0, 0, 0, 0, 0, 0, 2, 5, 6, 0, 0, 0, 0, 1, 2, 5, 6, 0, 0, 0, 0, 0, 1, 2, 5, 6, 0, 0, 0,
+  3, 5, 6, 0, 0, 0, 0, 0, 0, 3, 5, 6, 0, 0, 0, 0, 1, 3, 5, 6, 0, 0, 0, 0, 0, 1, 3, 5, 6, 0, 0, 0, 2, 3, 5, 6, 0, 0, 0, 0, 0, 2, 3, 5, 6, 0, 0, 0, 1, 2, 3, 5, 6, 0, 0, 0, 0, 1, 2, 3, 5, 6, 0, 0,
+  4, 5, 6, 0, 0, 0, 0, 0, 0, 4, 5, 6, 0, 0, 0, 0, 1, 4, 5, 6, 0, 0, 0, 0, 0, 1, 4, 5, 6, 0, 0, 0, 2, 4, 5, 6, 0, 0, 0, 0, 0, 2, 4, 5, 6, 0, 0, 0, 1, 2, 4, 5, 6, 0, 0, 0, 0, 1, 2, 4, 5, 6, 0, 0,
+  3, 4, 5, 6, 0, 0, 0, 0, 0, 3, 4, 5, 6, 0, 0, 0, 1, 3, 4, 5, 6, 0, 0, 0, 0, 1, 3, 4, 5, 6, 0, 0, 2, 3, 4, 5, 6, 0, 0, 0, 0, 2, 3, 4, 5, 6, 0, 0, 1, 2, 3, 4, 5, 6, 0, 0, 0, 1, 2, 3, 4, 5, 6, 0,
+  7, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 1, 7, 0, 0, 0, 0, 0, 0, 0, 1, 7, 0, 0, 0, 0, 0, 2, 7, 0, 0, 0, 0, 0, 0, 0, 2, 7, 0, 0, 0, 0, 0, 1, 2, 7, 0, 0, 0, 0, 0, 0, 1, 2, 7, 0, 0, 0, 0,
+  3, 7, 0, 0, 0, 0, 0, 0, 0, 3, 7, 0, 0, 0, 0, 0, 1, 3, 7, 0, 0, 0, 0, 0, 0, 1, 3, 7, 0, 0, 0, 0, 2, 3, 7, 0, 0, 0, 0, 0, 0, 2, 3, 7, 0, 0, 0, 0, 1, 2, 3, 7, 0, 0, 0, 0, 0, 1, 2, 3, 7, 0, 0, 0,
+  4, 7, 0, 0, 0, 0, 0, 0, 0, 4, 7, 0, 0, 0, 0, 0, 1, 4, 7, 0, 0, 0, 0, 0, 0, 1, 4, 7, 0, 0, 0, 0, 2, 4, 7, 0, 0, 0, 0, 0, 0, 2, 4, 7, 0, 0, 0, 0, 1, 2, 4, 7, 0, 0, 0, 0, 0, 1, 2, 4, 7, 0, 0, 0,
+  3, 4, 7, 0, 0, 0, 0, 0, 0, 3, 4, 7, 0, 0, 0, 0, 1, 3, 4, 7, 0, 0, 0, 0, 0, 1, 3, 4, 7, 0, 0, 0, 2, 3, 4, 7, 0, 0, 0, 0, 0, 2, 3, 4, 7, 0, 0, 0, 1, 2, 3, 4, 7, 0, 0, 0, 0, 1, 2, 3, 4, 7, 0, 0,
+  5, 7, 0, 0, 0, 0, 0, 0, 0, 5, 7, 0, 0, 0, 0, 0, 1, 5, 7, 0, 0, 0, 0, 0, 0, 1, 5, 7, 0, 0, 0, 0, 2, 5, 7, 0, 0, 0, 0, 0, 0, 2, 5, 7, 0, 0, 0, 0, 1, 2, 5, 7, 0, 0, 0, 0, 0, 1, 2, 5, 7, 0, 0, 0,
+  3, 5, 7, 0, 0, 0, 0, 0, 0, 3, 5, 7, 0, 0, 0, 0, 1, 3, 5, 7, 0, 0, 0, 0, 0, 1, 3, 5, 7, 0, 0, 0, 2, 3, 5, 7, 0, 0, 0, 0, 0, 2, 3, 5, 7, 0, 0, 0, 1, 2, 3, 5, 7, 0, 0, 0, 0, 1, 2, 3, 5, 7, 0, 0,
+  4, 5, 7, 0, 0, 0, 0, 0, 0, 4, 5, 7, 0, 0, 0, 0, 1, 4, 5, 7, 0, 0, 0, 0, 0, 1, 4, 5, 7, 0, 0, 0, 2, 4, 5, 7, 0, 0, 0, 0, 0, 2, 4, 5, 7, 0, 0, 0, 1, 2, 4, 5, 7, 0, 0, 0, 0, 1, 2, 4, 5, 7, 0, 0,
+  3, 4, 5, 7, 0, 0, 0, 0, 0, 3, 4, 5, 7, 0, 0, 0, 1, 3, 4, 5, 7, 0, 0, 0, 0, 1, 3, 4, 5, 7, 0, 0, 2, 3, 4, 5, 7, 0, 0, 0, 0, 2, 3, 4, 5, 7, 0, 0, 1, 2, 3, 4, 5, 7, 0, 0, 0, 1, 2, 3, 4, 5, 7, 0,
+  6, 7, 0, 0, 0, 0, 0, 0, 0, 6, 7, 0, 0, 0, 0, 0, 1, 6, 7, 0, 0, 0, 0, 0, 0, 1, 6, 7, 0, 0, 0, 0, 2, 6, 7, 0, 0, 0, 0, 0, 0, 2, 6, 7, 0, 0, 0, 0, 1, 2, 6, 7, 0, 0, 0, 0, 0, 1, 2, 6, 7, 0, 0, 0,
+  3, 6, 7, 0, 0, 0, 0, 0, 0, 3, 6, 7, 0, 0, 0, 0, 1, 3, 6, 7, 0, 0, 0, 0, 0, 1, 3, 6, 7, 0, 0, 0, 2, 3, 6, 7, 0, 0, 0, 0, 0, 2, 3, 6, 7, 0, 0, 0, 1, 2, 3, 6, 7, 0, 0, 0, 0, 1, 2, 3, 6, 7, 0, 0,
+  4, 6, 7, 0, 0, 0, 0, 0, 0, 4, 6, 7, 0, 0, 0, 0, 1, 4, 6, 7, 0, 0, 0, 0, 0, 1, 4, 6, 7, 0, 0, 0, 2, 4, 6, 7, 0, 0, 0, 0, 0, 2, 4, 6, 7, 0, 0, 0, 1, 2, 4, 6, 7, 0, 0, 0, 0, 1, 2, 4, 6, 7, 0, 0,
+  3, 4, 6, 7, 0, 0, 0, 0, 0, 3, 4, 6, 7, 0, 0, 0, 1, 3, 4, 6, 7, 0, 0, 0, 0, 1, 3, 4, 6, 7, 0, 0, 2, 3, 4, 6, 7, 0, 0, 0, 0, 2, 3, 4, 6, 7, 0, 0, 1, 2, 3, 4, 6, 7, 0, 0, 0, 1, 2, 3, 4, 6, 7, 0,
+  5, 6, 7, 0, 0, 0, 0, 0, 0, 5, 6, 7, 0, 0, 0, 0, 1, 5, 6, 7, 0, 0, 0, 0, 0, 1, 5, 6, 7, 0, 0, 0, 2, 5, 6, 7, 0, 0, 0, 0, 0, 2, 5, 6, 7, 0, 0, 0, 1, 2, 5, 6, 7, 0, 0, 0, 0, 1, 2, 5, 6, 7, 0, 0,
+  3, 5, 6, 7, 0, 0, 0, 0, 0, 3, 5, 6, 7, 0, 0, 0, 1, 3, 5, 6, 7, 0, 0, 0, 0, 1, 3, 5, 6, 7, 0, 0, 2, 3, 5, 6, 7, 0, 0, 0, 0, 2, 3, 5, 6, 7, 0, 0, 1, 2, 3, 5, 6, 7, 0, 0, 0, 1, 2, 3, 5, 6, 7, 0,
+  4, 5, 6, 7, 0, 0, 0, 0, 0, 4, 5, 6, 7, 0, 0, 0, 1, 4, 5, 6, 7, 0, 0, 0, 0, 1, 4, 5, 6, 7, 0, 0, 2, 4, 5, 6, 7, 0, 0, 0, 0, 2, 4, 5, 6, 7, 0, 0, 1, 2, 4, 5, 6, 7, 0, 0, 0, 1, 2, 4, 5, 6, 7, 0,
+  3, 4, 5, 6, 7, 0, 0, 0, 0, 3, 4, 5, 6, 7, 0, 0, 1, 3, 4, 5, 6, 7, 0, 0, 0, 1, 3, 4, 5, 6, 7, 0, 2, 3, 4, 5, 6, 7, 0, 0, 0, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 0, 1, 2, 3, 4, 5, 6, 7,
+], 16);
 const CELL_PN_N: usize = <usize>(2 * CELL_CHUNK + 2) << 3;
 const CELL_PN: usize = memory.data((2 * CELL_CHUNK + 2) * 16, 16);
 /** The reference's ridge on logit ρ in the ρ fit: 1e-4·t². */
@@ -355,6 +389,7 @@ function cellsV(
   const zero = splat(0.0);
   const one = splat(1.0);
   const shift = splat(CELL_SHIFT);
+  const quarter = splat(0.25);
   const sv = splat(scale);
   let total: f64 = 0;
   for (let r = 0; r < rows; r++) {
@@ -403,13 +438,19 @@ function cellsV(
         // The heads: every side with h ≥ 1 goes to the bucket of floor(h/4), then each bucket
         // runs four sides at a time with the same number of quads and no masked quad (cells
         // paired as they come would run all four sides of a pair to the largest h).
+        // A short chunk: no codes past its columns.
+        if (c1 - c0 < CELL_CHUNK) memory.fill(CELL_HB_B, 0, 2 * CELL_CHUNK);
         for (let i = c0; i < c1; i += 2) {
           const full = i + 1 < cols;
           const o4 = <usize>i << 2;
           const s8 = <usize>(i - c0) << 3;
           const nn = countsV(nRow + o4, full);
           const live = f64x2.ne(nn, zero);
-          if (!anyTrue(live)) continue;
+          if (!anyTrue(live)) {
+            store<u16>(CELL_HB_B + <usize>(i - c0), 0);
+            store<u16>(CELL_HB_B + <usize>(i - c0), 0, CELL_CHUNK);
+            continue;
+          }
           const counted = full ? live : i64x2.replace_lane(live, 1, 0);
           const kk = countsV(kRow + o4, full);
           const alpha = v128.load(CELL_AB + s8);
@@ -423,52 +464,65 @@ function cellsV(
           v128.store(CELL_PN + s8, one, CELL_CHUNK << 3);
           v128.store(CELL_PN + s8, zero, CELL_PN_N);
           v128.store(CELL_PN + s8, zero, CELL_PN_N + (CELL_CHUNK << 3));
-          // Both lanes of a side without a head (often k = 0, or both tails past a head of none)
-          // skip the bucket writes.
-          if (v128.any_true(ha)) {
-            pushHead(f64x2.extract_lane(alpha, 0), f64x2.extract_lane(ha, 0), s8);
-            pushHead(f64x2.extract_lane(alpha, 1), f64x2.extract_lane(ha, 1), s8 + 8);
-          }
-          if (v128.any_true(hb)) {
-            pushHead(f64x2.extract_lane(beta, 0), f64x2.extract_lane(hb, 0), s8 + (CELL_CHUNK << 3));
-            pushHead(f64x2.extract_lane(beta, 1), f64x2.extract_lane(hb, 1), s8 + (CELL_CHUNK << 3) + 8);
-          }
+          v128.store(CELL_HB_H + s8, ha);
+          v128.store(CELL_HB_H + s8, hb, CELL_CHUNK << 3);
+          // Bucket codes: floor(h/4) + 1 where h ≥ 1, else 0.
+          const ca = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(ha, quarter), v128.and(one, f64x2.ne(ha, zero))));
+          const cb = i32x4.trunc_sat_f64x2_s_zero(f64x2.add(f64x2.mul(hb, quarter), v128.and(one, f64x2.ne(hb, zero))));
+          const c16 = i16x8.narrow_i32x4_u(v128.shuffle<i32>(ca, cb, 0, 1, 4, 5), zero);
+          const c8 = i8x16.narrow_i16x8_u(c16, c16);
+          v128.store16_lane(CELL_HB_B + <usize>(i - c0), c8, 0);
+          v128.store16_lane(CELL_HB_B + <usize>(i - c0), c8, 1, CELL_CHUNK);
         }
-        for (let b = 0; b < CELL_HB_N; b++) {
-          const cp = CELL_HB_CNT + (<usize>b << 2);
-          const cnt = load<i32>(cp);
-          if (cnt == 0) continue;
-          store<i32>(cp, 0);
-          const ob = <usize>(b * CELL_HB_CAP);
-          // Pads up to a multiple of four: x = 1, h = 4b, P and N into the spare slot.
-          for (let q = cnt; q < cnt + 3; q++) {
-            const o = ob + <usize>q;
-            store<f64>(CELL_HB_X + (o << 3), 1.0);
-            store<f64>(CELL_HB_H + (o << 3), <f64>(b << 2));
-            store<u32>(CELL_HB_D + (o << 2), <u32>(2 * CELL_CHUNK) << 3);
+        // The highest code present.
+        let cmax = i8x16.splat(0);
+        for (let w = 0; w < 2 * CELL_CHUNK; w += 16) cmax = i8x16.max_u(cmax, v128.load(CELL_HB_B + <usize>w));
+        cmax = i8x16.max_u(cmax, v128.shuffle<u8>(cmax, cmax, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+        cmax = i8x16.max_u(cmax, v128.shuffle<u8>(cmax, cmax, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3));
+        cmax = i8x16.max_u(cmax, v128.shuffle<u8>(cmax, cmax, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1));
+        cmax = i8x16.max_u(cmax, v128.shuffle<u8>(cmax, cmax, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0));
+        const bEnd = <i32>i8x16.extract_lane_u(cmax, 0);
+        for (let b = 0; b < bEnd; b++) {
+          const code = i8x16.splat(<i8>(b + 1));
+          let cnt = 0;
+          for (let w = 0; w < 2 * CELL_CHUNK; w += 16) {
+            // Without a branch per side: each byte of the mask's set bits from the table.
+            const m = i8x16.bitmask(i8x16.eq(v128.load(CELL_HB_B + <usize>w), code));
+            const lo = m & 0xFF;
+            const hi = m >>> 8;
+            v128.store(CELL_HB_I + (<usize>cnt << 1), i16x8.add(v128.load(CELL_HB_LUT + (<usize>lo << 4)), i16x8.splat(<i16>w)));
+            cnt += popcnt(lo);
+            v128.store(CELL_HB_I + (<usize>cnt << 1), i16x8.add(v128.load(CELL_HB_LUT + (<usize>hi << 4)), i16x8.splat(<i16>(w + 8))));
+            cnt += popcnt(hi);
           }
+          if (cnt == 0) continue;
+          // Pads up to a multiple of four: the spare side.
+          store<u16>(CELL_HB_I + (<usize>cnt << 1), <u16>(2 * CELL_CHUNK));
+          store<u16>(CELL_HB_I + (<usize>cnt << 1), <u16>(2 * CELL_CHUNK), 2);
+          store<u16>(CELL_HB_I + (<usize>cnt << 1), <u16>(2 * CELL_CHUNK), 4);
           for (let q = 0; q < cnt; q += 4) {
-            const o = ob + <usize>q;
-            const ox = CELL_HB_X + (o << 3);
-            const oh = CELL_HB_H + (o << 3);
-            cellHeads2V(v128.load(ox), v128.load(oh), v128.load(ox, 16), v128.load(oh, 16), b);
+            const oi = CELL_HB_I + (<usize>q << 1);
+            const s0 = <usize>load<u16>(oi) << 3;
+            const s1 = <usize>load<u16>(oi, 2) << 3;
+            const s2 = <usize>load<u16>(oi, 4) << 3;
+            const s3 = <usize>load<u16>(oi, 6) << 3;
+            const x1 = v128.load64_lane(CELL_AB + s1, v128.load64_zero(CELL_AB + s0), 1);
+            const h1 = v128.load64_lane(CELL_HB_H + s1, v128.load64_zero(CELL_HB_H + s0), 1);
+            const x2 = v128.load64_lane(CELL_AB + s3, v128.load64_zero(CELL_AB + s2), 1);
+            const h2 = v128.load64_lane(CELL_HB_H + s3, v128.load64_zero(CELL_HB_H + s2), 1);
+            cellHeads2V(x1, h1, x2, h2, b);
             const p1 = v128.load(CELL_HEAD_V);
             const n1 = v128.load(CELL_HEAD_V, 16);
             const p2 = v128.load(CELL_HEAD_V, 32);
             const n2 = v128.load(CELL_HEAD_V, 48);
-            const od = CELL_HB_D + (o << 2);
-            const d0 = CELL_PN + <usize>load<u32>(od);
-            const d1 = CELL_PN + <usize>load<u32>(od, 4);
-            const d2 = CELL_PN + <usize>load<u32>(od, 8);
-            const d3 = CELL_PN + <usize>load<u32>(od, 12);
-            v128.store64_lane(d0, p1, 0);
-            v128.store64_lane(d0, n1, 0, CELL_PN_N);
-            v128.store64_lane(d1, p1, 1);
-            v128.store64_lane(d1, n1, 1, CELL_PN_N);
-            v128.store64_lane(d2, p2, 0);
-            v128.store64_lane(d2, n2, 0, CELL_PN_N);
-            v128.store64_lane(d3, p2, 1);
-            v128.store64_lane(d3, n2, 1, CELL_PN_N);
+            v128.store64_lane(CELL_PN + s0, p1, 0);
+            v128.store64_lane(CELL_PN + s0, n1, 0, CELL_PN_N);
+            v128.store64_lane(CELL_PN + s1, p1, 1);
+            v128.store64_lane(CELL_PN + s1, n1, 1, CELL_PN_N);
+            v128.store64_lane(CELL_PN + s2, p2, 0);
+            v128.store64_lane(CELL_PN + s2, n2, 0, CELL_PN_N);
+            v128.store64_lane(CELL_PN + s3, p2, 1);
+            v128.store64_lane(CELL_PN + s3, n2, 1, CELL_PN_N);
           }
         }
       }
@@ -610,18 +664,6 @@ function cellsV(
     total += ls;
   }
   return total;
-}
-
-/** Puts a side's head (x, h) in the bucket of floor(h/4) (see cellsV), counted where h ≥ 1; P and N go to CELL_PN + dest. */
-@inline function pushHead(x: f64, h: f64, dest: usize): void {
-  const b = <i32>(h * 0.25);
-  const cp = CELL_HB_CNT + (<usize>b << 2);
-  const q = load<i32>(cp);
-  const o = <usize>(b * CELL_HB_CAP + q);
-  store<f64>(CELL_HB_X + (o << 3), x);
-  store<f64>(CELL_HB_H + (o << 3), h);
-  store<u32>(CELL_HB_D + (o << 2), <u32>dest);
-  store<i32>(cp, q + <i32>(h != 0));
 }
 
 /** Queues lane `lane` of a side's tail (see cellsV) at slot nq; returns nq + 1 where `use` ≠ 0, else nq. */
