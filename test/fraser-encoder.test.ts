@@ -36,11 +36,11 @@ function centredLogit(): { x: Float64Array; means: Float64Array } {
   return { x, means };
 }
 
-function objective(noise: number): FraserObjective {
+function objective(noise: number, scalar = false): FraserObjective {
   const { x, means } = centredLogit();
   const rng = new Rng(5);
   if (noise > 0) for (let c = 0; c < N * J; c++) x[c] += noise * rng.normal();
-  const o = new FraserObjective({ k: sim.k, n: sim.n, x, junctions: J, latentDim: q });
+  const o = new FraserObjective({ k: sim.k, n: sim.n, x, junctions: J, latentDim: q, scalar });
   const E = rng.fillNormal(new Float64Array(J * q)).map((v) => v * 0.05);
   o.setEncoder(E);
   o.setDecoder(E.map((v) => v * 4), means);
@@ -84,6 +84,30 @@ test('∂nll/∂H from latentLoss matches central differences, per coordinate an
     assert.is(o.getEncoder().length, J * q);
   } finally {
     o.dispose();
+  }
+});
+
+test('latentLoss and latentFisher: the scalar twin agrees with the SIMD kernels; bad H is rejected by index', () => {
+  const v = objective(0.3), sc = objective(0.3, true);
+  try {
+    const H = v.getLatent(), gv = new Float64Array(N * q), gs = new Float64Array(N * q);
+    const fv = v.latentLoss(H, gv), fs = sc.latentLoss(H, gs);
+    assert.ok(Math.abs(fv - fs) <= 1e-13 * Math.abs(fv), `nll ${fv} vs scalar ${fs}`);
+    let gInf = 0, worst = 0;
+    for (let c = 0; c < N * q; c++) gInf = Math.max(gInf, Math.abs(gv[c]));
+    for (let c = 0; c < N * q; c++) worst = Math.max(worst, Math.abs(gv[c] - gs[c]));
+    assert.ok(worst <= 1e-12 * gInf, `∂H differs from the scalar twin's by ${worst} (‖g‖∞ ${gInf})`);
+    const Av = new Float64Array(N * q * q), As = new Float64Array(N * q * q);
+    v.latentFisher(Av);
+    sc.latentFisher(As);
+    for (let c = 0; c < Av.length; c++) assert.ok(Math.abs(Av[c] - As[c]) <= 1e-12 * Math.abs(Av[c]) + 1e-300, `information entry ${c}`);
+    const bad = H.slice();
+    bad[7] = NaN;
+    assert.throws(() => v.latentLoss(bad, null), /H\[7\] must be finite/);
+    assert.throws(() => v.latentLoss(H.subarray(1), null), /N×q/);
+  } finally {
+    v.dispose();
+    sc.dispose();
   }
 });
 

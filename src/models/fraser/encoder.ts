@@ -129,7 +129,7 @@ export function fitEncoderScoring(obj: FraserObjective, basis: EncoderBasis, opt
   let Ht = new Float64Array(N * q), gt = new Float64Array(N * q);
   const A = new Float64Array(N * q2);
   const Ainv = z > 0 ? new Float64Array(N * q2) : undefined;
-  const delta = new Float64Array(N * q);
+  const delta = new Float64Array(N * q), trace = new Float64Array(N);
   const zq = z * q;
   const M = new Float64Array(zq * zq), lam = new Float64Array(zq);
   let f = NaN;
@@ -148,13 +148,16 @@ export function fitEncoderScoring(obj: FraserObjective, basis: EncoderBasis, opt
       // (as in the decoder's scoring) plus 1e-8 of the mean over samples, so that a sample without
       // reads (A_i = 0, g_i = 0) stays finite where the constraints move it.
       let avg = 0;
-      for (let t = 0; t < N * q; t++) avg += A[Math.floor(t / q) * q2 + (t % q) * (q + 1)];
+      for (let i = 0; i < N; i++) {
+        let tr = 0;
+        for (let l = 0; l < q; l++) tr += A[i * q2 + l * (q + 1)];
+        trace[i] = tr;
+        avg += tr;
+      }
       avg /= N * q;
       for (let i = 0; i < N; i++) {
         const o = i * q2;
-        let tr = 0;
-        for (let l = 0; l < q; l++) tr += A[o + l * q + l];
-        const ridge = (1e-10 * tr) / q + 1e-8 * avg + 1e-300;
+        const ridge = (1e-10 * trace[i]) / q + 1e-8 * avg + 1e-300;
         for (let l = 0; l < q; l++) A[o + l * q + l] += ridge;
         if (!cholesky(A, o, q)) throw new ArgumentValueError(`the latent information of sample ${i} is not positive definite (NaN in the fit?)`, 'H');
         for (let l = 0; l < q; l++) delta[i * q + l] = -g[i * q + l];
@@ -167,7 +170,7 @@ export function fitEncoderScoring(obj: FraserObjective, basis: EncoderBasis, opt
         }
       }
       if (Ainv) {
-        // Constraints Σ_i u_b[i] δ_i = 0 for the null directions u_b (b < z): with δ_i = −A_i⁻¹(g_i + Σ_a u_a[i]λ_a),
+        // Constraints Σ_i u_b[i] δ_i = 0 for the held directions u_b (b < z): with δ_i = −A_i⁻¹(g_i + Σ_a u_a[i]λ_a),
         // Σ_a (Σ_i u_b[i]u_a[i] A_i⁻¹) λ_a = Σ_i u_b[i] δ_i⁰ (δ⁰ the unconstrained step).
         M.fill(0);
         lam.fill(0);
@@ -237,8 +240,8 @@ export function fitEncoderScoring(obj: FraserObjective, basis: EncoderBasis, opt
     obj.shiftEncoder(new Float64Array(N * q)); // E is still E₀: reattach it, H from it
     throw err;
   }
-  // E = E₀ + xᵀC with (x xᵀ)C = H − H₀ (C = U_r Σ_r⁻¹ U_rᵀ (H − H₀) with null directions: they carry
-  // no part of H − H₀).
+  // E = E₀ + xᵀC with (x xᵀ)C = H − H₀ (C = U_r Σ_r⁻¹ U_rᵀ (H − H₀) when directions are held: they
+  // carry no part of H − H₀).
   const dH = new Float64Array(N * q);
   for (let t = 0; t < N * q; t++) dH[t] = H[t] - H0[t];
   let C: Float64Array;

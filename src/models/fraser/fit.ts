@@ -904,7 +904,7 @@ export function fit(data: CountInput, options: FraserFitOptions = {}): FraserFit
   let H = pca.H;
   let Eae: Float64Array | undefined;
   if (implementation === 'ae') {
-    const r = trainAutoencoder({ k, n, N, J, kept, means: pass1.means, sumSq: pass1.sumSq, q, c, pc, seed, maxRounds, tolerance, decIter, options, history, core, progress, signal, notices });
+    const r = trainAutoencoder({ k, n, N, J, kept, means: pass1.means, sumSq: pass1.sumSq, q, c, pc, seed, maxRounds, tolerance, decIter, encMethod, options, history, core, progress, signal, notices });
     H = r.H;
     Eae = r.E;
   }
@@ -1012,6 +1012,8 @@ interface AeContext {
   maxRounds: number;
   tolerance: number;
   decIter: number;
+  /** updateE's optimiser, validated by fit. */
+  encMethod: 'scoring' | 'lbfgs';
   options: FraserFitOptions;
   history: number[];
   core?: Core;
@@ -1077,7 +1079,7 @@ function trainAutoencoder(ctx: AeContext): { E: Float64Array; H: Float64Array } 
     if (noise > 0) before = train.junctionLoss(); // H from the noisy x
     // updateE by scoring needs a factorisation of x xᵀ (once: x is fixed from here on).
     let basis: EncoderBasis | undefined;
-    if ((options.encoderOptimizer ?? 'scoring') === 'scoring') {
+    if (ctx.encMethod === 'scoring') {
       basis = encoderBasis(train, core ?? getCore());
       if (!basis) ctx.notices.push(`updateE used L-BFGS: x xᵀ has more than ${MAX_NULL_DIRECTIONS} null or weak directions (about as many training junctions as samples, or fewer?)`);
     }

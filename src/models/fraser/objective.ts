@@ -619,6 +619,7 @@ export class FraserObjective {
     this.needX('latentLoss');
     const N = this.samples, q = this.latentDim;
     requireLength(H, N * q, 'H', `N×q = ${N}×${q}`);
+    requireFinite(H, 'H');
     if (gH) requireLength(gH, N * q, 'gH', `N×q = ${N}×${q}`);
     this.H.set(H);
     this.detached = true;
